@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runHealthCheck, systemClock } from '../../src/health/check.ts';
+import { createHttpProber } from '../../src/health/probe.ts';
+import { renderHealthSummary } from '../../src/health/report.ts';
+import { parseHealthCheckSpec } from '../../src/health/spec.ts';
+import { RollgateError } from '../../src/errors.ts';
+import * as core from '../runner-io.ts';
+
+void core.runAction(async () => {
+  const raw = core.readInputs([
+    'url',
+    'method',
+    'headers',
+    'expected-status',
+    'expect-body',
+    'expect-json',
+    'timeout',
+    'interval',
+    'max-interval',
+    'backoff',
+    'deadline',
+    'consecutive-successes',
+    'max-latency-ms',
+    'max-redirects',
+  ]);
+  maskSecrets(raw.headers, raw.url);
+  const spec = parseHealthCheckSpec(raw);
+
+  core.info(
+    `Checking ${spec.urls.length} URL(s) until ${spec.consecutiveSuccesses} consecutive success(es) or ${spec.deadlineMs} ms.`,
+  );
+  const prober = await createHttpProber();
+  const report = await runHealthCheck(spec, prober, systemClock, (url, attempt, outcome, ok) => {
+    core.info(`${ok ? '✓' : '✗'} ${url} attempt ${attempt}: ${outcome}`);
+  }).finally(() => {
+    prober.close();
+  });
+
+  const reportPath = join(
+    process.env.RUNNER_TEMP ?? tmpdir(),
+    `rollgate-health-${process.pid}-${Date.now()}.json`,
+  );
+  writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  core.setOutput('healthy', String(report.healthy));
+  core.setOutput('attempts', String(report.attempts));
+  core.setOutput('latency-p50-ms', report.latencyP50Ms === undefined ? '' : String(report.latencyP50Ms));
+  core.setOutput('latency-p95-ms', report.latencyP95Ms === undefined ? '' : String(report.latencyP95Ms));
+  core.setOutput('duration-ms', String(report.durationMs));
+  core.setOutput('report', reportPath);
+  core.appendSummary(renderHealthSummary(report));
+
+  const unhealthy = report.urls.filter((u) => !u.healthy);
+  for (const u of unhealthy) core.error(`${u.url}: ${u.reason ?? 'unhealthy'}`, { title: 'Unhealthy' });
+  if (unhealthy.length > 0) {
+    throw new RollgateError(
+      `Health check failed: ${unhealthy.length} of ${report.urls.length} URL(s) unhealthy (${unhealthy.map((u) => `${u.url}: ${u.reason ?? 'unhealthy'}`).join('; ')}).`,
+      '',
+      'See the job summary for each URL; fix the service, or adjust expected-status, expect-body, expect-json, deadline or max-latency-ms if the expectation is wrong.',
+    );
+  }
+  core.info(`All ${report.urls.length} URL(s) healthy after ${report.attempts} attempt(s).`);
+});
+
+/** Header values and URL passwords are secrets: masked before anything could print them. */
+function maskSecrets(headers: string, urls: string): void {
+  for (const line of headers.split(/\r?\n/)) {
+    const value = line.slice(line.indexOf(':') + 1).trim();
+    if (line.includes(':') && value !== '') core.setSecret(value);
+  }
+  for (const line of urls.split(/\r?\n/)) {
+    const password = /^[a-z]+:\/\/[^/@:]*:([^/@]+)@/i.exec(line.trim())?.[1];
+    if (password !== undefined) core.setSecret(password);
+  }
+}

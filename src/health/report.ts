@@ -1,0 +1,34 @@
+import type { HealthReport } from './check.ts';
+
+/** The job summary a person reads: one row per URL with attempts, last status, p50/p95 and verdict. */
+export function renderHealthSummary(report: HealthReport): string {
+  const title = report.healthy ? '### ✅ Health check passed' : '### ❌ Health check failed';
+  const rows = report.urls.map((u) =>
+    [
+      `\`${escapeCell(u.url)}\``,
+      String(u.attempts),
+      u.lastStatus === undefined ? (u.lastError === undefined ? '—' : 'no response') : String(u.lastStatus),
+      ms(u.latencyP50Ms),
+      ms(u.latencyP95Ms),
+      u.healthy ? '✅ healthy' : `❌ ${escapeCell(u.reason ?? 'unhealthy')}`,
+    ].join(' | '),
+  );
+  return [
+    title,
+    '',
+    `${report.urls.length} URL${report.urls.length === 1 ? '' : 's'}, ${report.attempts} attempts in ${(report.durationMs / 1000).toFixed(1)} s; p50 ${ms(report.latencyP50Ms)}, p95 ${ms(report.latencyP95Ms)}.`,
+    '',
+    '| URL | Attempts | Last status | p50 | p95 | Verdict |',
+    '|---|---:|---:|---:|---:|---|',
+    ...rows.map((row) => `| ${row} |`),
+    '',
+  ].join('\n');
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '—' : `${value} ms`;
+}
+
+function escapeCell(text: string): string {
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+}

@@ -1,0 +1,244 @@
+import { InputError } from '../errors.ts';
+import { parseDuration } from '../inputs/duration.ts';
+import { parseInteger, parseNumber, splitLines } from '../inputs/scalars.ts';
+
+/** An inclusive range of HTTP status codes, `200-299` or a single `204`. */
+export interface StatusRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** A body expectation: a plain substring or a regular expression written `/…/flags`. */
+export type BodyExpectation =
+  | { readonly kind: 'substring'; readonly text: string }
+  | { readonly kind: 'regex'; readonly pattern: RegExp };
+
+/** `path=value`: the JSON value at `path` must equal `value`. */
+export interface JsonExpectation {
+  readonly path: readonly (string | number)[];
+  readonly pathText: string;
+  readonly expected: unknown;
+  readonly expectedText: string;
+}
+
+/** Everything a health check needs, parsed and validated from untyped inputs. */
+export interface HealthCheckSpec {
+  readonly urls: readonly URL[];
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly expectedStatus: readonly StatusRange[];
+  readonly expectBody: BodyExpectation | undefined;
+  readonly expectJson: readonly JsonExpectation[];
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  readonly maxIntervalMs: number;
+  readonly backoff: number;
+  readonly deadlineMs: number;
+  readonly consecutiveSuccesses: number;
+  readonly maxLatencyMs: number | undefined;
+  readonly maxRedirects: number;
+}
+
+/** The action's inputs as the runner hands them over: strings, empty when not set. */
+export interface RawHealthCheckInputs {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: string;
+  readonly 'expected-status': string;
+  readonly 'expect-body': string;
+  readonly 'expect-json': string;
+  readonly timeout: string;
+  readonly interval: string;
+  readonly 'max-interval': string;
+  readonly backoff: string;
+  readonly deadline: string;
+  readonly 'consecutive-successes': string;
+  readonly 'max-latency-ms': string;
+  readonly 'max-redirects': string;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Parses the health-check inputs; every problem names its input and how to fix it. */
+export function parseHealthCheckSpec(raw: RawHealthCheckInputs): HealthCheckSpec {
+  const urls = parseUrls(raw.url);
+  const timeoutMs = positiveDuration('timeout', raw.timeout);
+  const intervalMs = parseDuration('interval', raw.interval);
+  const maxIntervalMs =
+    raw['max-interval'].trim() === ''
+      ? Math.max(intervalMs, 15_000)
+      : parseDuration('max-interval', raw['max-interval']);
+  if (maxIntervalMs < intervalMs) {
+    throw new InputError(
+      'max-interval',
+      `${maxIntervalMs} ms is shorter than 'interval' (${intervalMs} ms)`,
+      `Set 'max-interval' to at least the 'interval'.`,
+    );
+  }
+  const maxLatency = raw['max-latency-ms'].trim();
+  return {
+    urls,
+    method: parseMethod(raw.method),
+    headers: parseHeaders(raw.headers),
+    expectedStatus: parseStatusRanges(raw['expected-status']),
+    expectBody: parseBodyExpectation(raw['expect-body']),
+    expectJson: splitLines(raw['expect-json']).map(parseJsonExpectation),
+    timeoutMs,
+    intervalMs,
+    maxIntervalMs,
+    backoff: raw.backoff.trim() === '' ? 1.5 : parseNumber('backoff', raw.backoff, 1, 10),
+    deadlineMs: positiveDuration('deadline', raw.deadline),
+    consecutiveSuccesses: parseInteger('consecutive-successes', raw['consecutive-successes'], 1, 1000),
+    maxLatencyMs: maxLatency === '' ? undefined : parseInteger('max-latency-ms', maxLatency, 1),
+    maxRedirects:
+      raw['max-redirects'].trim() === '' ? 5 : parseInteger('max-redirects', raw['max-redirects'], 0, 50),
+  };
+}
+
+function positiveDuration(input: string, raw: string): number {
+  const ms = parseDuration(input, raw);
+  if (ms <= 0)
+    throw new InputError(
+      input,
+      `'${raw}' must be longer than zero`,
+      `Set '${input}' to a positive duration such as '5s'.`,
+    );
+  return ms;
+}
+
+function parseUrls(raw: string): URL[] {
+  const lines = splitLines(raw);
+  if (lines.length === 0) {
+    throw new InputError(
+      'url',
+      'no URL was given',
+      `Set 'url' to one URL per line, for example 'https://staging.example.com/healthz'.`,
+    );
+  }
+  return lines.map((line) => {
+    let url: URL;
+    try {
+      url = new URL(line);
+    } catch {
+      throw new InputError(
+        'url',
+        `'${line}' is not a URL`,
+        `Write absolute URLs with a scheme, for example 'https://staging.example.com/healthz'.`,
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new InputError(
+        'url',
+        `'${line}' uses ${url.protocol.slice(0, -1)}, not http or https`,
+        `Use an http:// or https:// URL.`,
+      );
+    }
+    return url;
+  });
+}
+
+function parseMethod(raw: string): string {
+  const method = (raw.trim() || 'GET').toUpperCase();
+  if (!METHODS.has(method)) {
+    throw new InputError(
+      'method',
+      `'${raw}' is not an HTTP method`,
+      `Use one of ${[...METHODS].join(', ')}.`,
+    );
+  }
+  return method;
+}
+
+function parseHeaders(raw: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of splitLines(raw)) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    if (!HEADER_NAME.test(name)) {
+      // The value may be a secret: name only the header, never echo the line.
+      throw new InputError(
+        'headers',
+        `a line is not 'Name: value'${name === '' ? '' : ` (header '${name}')`}`,
+        `Write one header per line as 'Name: value', for example 'Authorization: Bearer \${{ secrets.TOKEN }}'.`,
+      );
+    }
+    headers[name.toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** Parses `200-299`, `200,204`, `2xx` style lists of status ranges. */
+export function parseStatusRanges(raw: string): StatusRange[] {
+  const text = raw.trim() === '' ? '200-299' : raw;
+  return text
+    .split(/[\s,]+/)
+    .filter((part) => part !== '')
+    .map((part) => {
+      const bad = (): never => {
+        throw new InputError(
+          'expected-status',
+          `'${part}' is not a status code or range`,
+          `Use codes from 100 to 599 as a list of codes and ranges, for example '200-299' or '200,204,301-302' or '2xx'.`,
+        );
+      };
+      const family = /^([1-5])xx$/i.exec(part);
+      if (family) return { min: Number(family[1]) * 100, max: Number(family[1]) * 100 + 99 };
+      const match = /^(\d{3})(?:-(\d{3}))?$/.exec(part);
+      if (!match) return bad();
+      const min = Number(match[1]);
+      const max = match[2] === undefined ? min : Number(match[2]);
+      if (min < 100 || max > 599 || min > max) return bad();
+      return { min, max };
+    });
+}
+
+function parseBodyExpectation(raw: string): BodyExpectation | undefined {
+  if (raw === '') return undefined;
+  const regex = /^\/(.+)\/([dgimsuvy]*)$/s.exec(raw.trim());
+  if (!regex) return { kind: 'substring', text: raw };
+  try {
+    return { kind: 'regex', pattern: new RegExp(regex[1] ?? '', (regex[2] ?? '').replace('g', '')) };
+  } catch (error) {
+    throw new InputError(
+      'expect-body',
+      `'${raw}' is not a valid regular expression (${(error as Error).message})`,
+      `Fix the pattern, or write the text without surrounding slashes to match a plain substring.`,
+    );
+  }
+}
+
+function parseJsonExpectation(line: string): JsonExpectation {
+  const eq = line.indexOf('=');
+  const pathText = eq > 0 ? line.slice(0, eq).trim() : '';
+  const fix = `Write one 'path=value' per line, for example 'status=ok', 'checks.db.up=true' or 'items[0].id=42'.`;
+  if (pathText === '') throw new InputError('expect-json', `'${line}' is not 'path=value'`, fix);
+  const expectedText = line.slice(eq + 1).trim();
+  return {
+    path: parseJsonPath(pathText, fix),
+    pathText,
+    expected: parseJsonValue(expectedText),
+    expectedText,
+  };
+}
+
+/** `a.b[0].c` → ['a', 'b', 0, 'c']; a leading `$.` is accepted as in JSONPath. */
+function parseJsonPath(text: string, fix: string): (string | number)[] {
+  const body = text.replace(/^\$\.?/, '');
+  if (!JSON_PATH.test(body)) throw new InputError('expect-json', `'${text}' is not a JSON path`, fix);
+  return [...body.matchAll(JSON_PATH_SEGMENT)].map((m) =>
+    m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[4] ?? ''),
+  );
+}
+
+const JSON_PATH = /^(?:[^.[\]]+|\[\d+\]|\[(["']).*?\1\])(?:\.[^.[\]]+|\[\d+\]|\[(["']).*?\2\])*$/;
+const JSON_PATH_SEGMENT = /(?:^|\.)([^.[\]]+)|\[(\d+)\]|\[(["'])(.*?)\3\]/g;
+
+/** `true`, `42`, `null`, `"quoted"` are JSON; anything else is compared as a string. */
+function parseJsonValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
