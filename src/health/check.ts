@@ -1,5 +1,6 @@
 import type { HealthProber } from './probe.ts';
 import type { HealthCheckSpec } from './spec.ts';
+import { redactUrl } from './redact.ts';
 import { judgeResponse, percentile } from './verdict.ts';
 
 /** Time as the check sees it: injected so that deadlines and backoff are testable without sleeping. */
@@ -108,7 +109,12 @@ async function checkUrl(
     }
     const shown =
       outcome.kind === 'error' ? outcome.error : `${outcome.status} in ${Math.round(outcome.latencyMs)} ms`;
-    onAttempt(label, attempts, failure === undefined ? shown : `${shown}: ${failure}`, failure === undefined);
+    onAttempt(
+      label,
+      attempts,
+      failure === undefined || failure === shown ? shown : `${shown}: ${failure}`,
+      failure === undefined,
+    );
 
     if (failure === undefined) {
       streak++;
@@ -151,7 +157,7 @@ async function checkUrl(
       lastStatus,
       lastError,
       reason: overBudget
-        ? `p95 latency ${Math.round(p95)} ms is over max-latency-ms ${String(spec.maxLatencyMs)}`
+        ? `p95 latency ${Math.ceil(p95)} ms is over max-latency-ms ${String(spec.maxLatencyMs)}`
         : undefined,
       latencyP50Ms: roundOrUndefined(percentile(samples, 50)),
       latencyP95Ms: roundOrUndefined(p95),
@@ -161,13 +167,9 @@ async function checkUrl(
   };
 }
 
-/** The URL as shown in logs and summaries: credentials in it are never printed. */
+/** The URL as shown in logs and summaries: credentials and secret query values are never printed. */
 export function displayUrl(url: URL): string {
-  if (url.username === '' && url.password === '') return url.href;
-  const copy = new URL(url.href);
-  copy.username = '***';
-  copy.password = '';
-  return copy.href;
+  return redactUrl(url.href);
 }
 
 function roundOrUndefined(value: number | undefined): number | undefined {

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.ts';
 import { parseDuration } from '../inputs/duration.ts';
 import { parseInteger, parseNumber, splitLines } from '../inputs/scalars.ts';
+import { redactUrl } from './redact.ts';
 
 /** An inclusive range of HTTP status codes, `200-299` or a single `204`. */
 export interface StatusRange {
@@ -63,8 +64,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Parses the health-check inputs; every problem names its input and how to fix it. */
 export function parseHealthCheckSpec(raw: RawHealthCheckInputs): HealthCheckSpec {
   const urls = parseUrls(raw.url);
-  const timeoutMs = positiveDuration('timeout', raw.timeout);
-  const intervalMs = parseDuration('interval', raw.interval);
+  const timeoutMs = positiveDuration('timeout', orDefault(raw.timeout, '5s'));
+  const intervalMs = parseDuration('interval', orDefault(raw.interval, '2s'));
   const maxIntervalMs =
     raw['max-interval'].trim() === ''
       ? Math.max(intervalMs, 15_000)
@@ -88,12 +89,22 @@ export function parseHealthCheckSpec(raw: RawHealthCheckInputs): HealthCheckSpec
     intervalMs,
     maxIntervalMs,
     backoff: raw.backoff.trim() === '' ? 1.5 : parseNumber('backoff', raw.backoff, 1, 10),
-    deadlineMs: positiveDuration('deadline', raw.deadline),
-    consecutiveSuccesses: parseInteger('consecutive-successes', raw['consecutive-successes'], 1, 1000),
+    deadlineMs: positiveDuration('deadline', orDefault(raw.deadline, '30s')),
+    consecutiveSuccesses: parseInteger(
+      'consecutive-successes',
+      orDefault(raw['consecutive-successes'], '1'),
+      1,
+      1000,
+    ),
     maxLatencyMs: maxLatency === '' ? undefined : parseInteger('max-latency-ms', maxLatency, 1),
     maxRedirects:
       raw['max-redirects'].trim() === '' ? 5 : parseInteger('max-redirects', raw['max-redirects'], 0, 50),
   };
+}
+
+/** An empty input means its documented default, as when the runner fills in action.yml's. */
+function orDefault(raw: string, fallback: string): string {
+  return raw.trim() === '' ? fallback : raw;
 }
 
 function positiveDuration(input: string, raw: string): number {
@@ -123,14 +134,14 @@ function parseUrls(raw: string): URL[] {
     } catch {
       throw new InputError(
         'url',
-        `'${line}' is not a URL`,
+        `'${redactUrl(line)}' is not a URL`,
         `Write absolute URLs with a scheme, for example 'https://staging.example.com/healthz'.`,
       );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new InputError(
         'url',
-        `'${line}' uses ${url.protocol.slice(0, -1)}, not http or https`,
+        `'${redactUrl(line)}' uses ${url.protocol.slice(0, -1)}, not http or https`,
         `Use an http:// or https:// URL.`,
       );
     }
@@ -152,14 +163,14 @@ function parseMethod(raw: string): string {
 
 function parseHeaders(raw: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const line of splitLines(raw)) {
+  for (const [index, line] of splitLines(raw).entries()) {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     if (!HEADER_NAME.test(name)) {
-      // The value may be a secret: name only the header, never echo the line.
+      // The line may hold a secret (a token pasted without its header name): never echo it.
       throw new InputError(
         'headers',
-        `a line is not 'Name: value'${name === '' ? '' : ` (header '${name}')`}`,
+        `line ${index + 1} is not 'Name: value'`,
         `Write one header per line as 'Name: value', for example 'Authorization: Bearer \${{ secrets.TOKEN }}'.`,
       );
     }
@@ -170,7 +181,7 @@ function parseHeaders(raw: string): Record<string, string> {
 
 /** Parses `200-299`, `200,204`, `2xx` style lists of status ranges. */
 export function parseStatusRanges(raw: string): StatusRange[] {
-  const text = raw.trim() === '' ? '200-299' : raw;
+  const text = raw.replace(/[\s,]/g, '') === '' ? '200-299' : raw;
   return text
     .split(/[\s,]+/)
     .filter((part) => part !== '')
@@ -198,7 +209,7 @@ function parseBodyExpectation(raw: string): BodyExpectation | undefined {
   const regex = /^\/(.+)\/([dgimsuvy]*)$/s.exec(raw.trim());
   if (!regex) return { kind: 'substring', text: raw };
   try {
-    return { kind: 'regex', pattern: new RegExp(regex[1] ?? '', (regex[2] ?? '').replace('g', '')) };
+    return { kind: 'regex', pattern: new RegExp(regex[1] ?? '', (regex[2] ?? '').replace(/[gy]/g, '')) };
   } catch (error) {
     throw new InputError(
       'expect-body',

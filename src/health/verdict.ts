@@ -1,3 +1,4 @@
+import { jsonEqual } from '../json/canonical.ts';
 import type { HealthCheckSpec, JsonExpectation, StatusRange } from './spec.ts';
 
 /** What one HTTP exchange returned, as far as a verdict needs it. */
@@ -52,19 +53,11 @@ function judgeJsonPath(document: unknown, expectation: JsonExpectation): string 
     }
     value = (value as Record<string | number, unknown>)[key];
   }
-  if (jsonEquals(value, expectation.expected)) return undefined;
+  if (jsonEqual(value, expectation.expected)) return undefined;
+  // A bare expectation is also the text as written: `version=1.0` matches "1.0", which JSON.parse read as 1.
+  const bare = typeof expectation.expected !== 'object' || expectation.expected === null;
+  if (bare && typeof value === 'string' && value === expectation.expectedText) return undefined;
   return `JSON path '${expectation.pathText}' is ${JSON.stringify(value)}, expected ${expectation.expectedText}`;
-}
-
-/** Deep equality of JSON values; an expectation written as a bare word also matches that string. */
-function jsonEquals(actual: unknown, expected: unknown): boolean {
-  if (typeof actual !== 'object' || actual === null || typeof expected !== 'object' || expected === null) {
-    return (
-      actual === expected ||
-      (typeof expected !== 'string' && typeof actual === 'string' && actual === String(expected))
-    );
-  }
-  return JSON.stringify(actual) === JSON.stringify(expected);
 }
 
 /** `200-299, 304` as written back to a person. */
@@ -76,6 +69,7 @@ export function formatStatusRanges(ranges: readonly StatusRange[]): string {
 export function percentile(samples: readonly number[], p: number): number | undefined {
   if (samples.length === 0) return undefined;
   const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  // (p × n) / 100, not (p / 100) × n: the latter overshoots by a float error (7 / 100 × 100 > 7).
+  const rank = Math.max(1, Math.ceil((p * sorted.length) / 100));
   return sorted[rank - 1];
 }

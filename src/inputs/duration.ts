@@ -1,6 +1,7 @@
 import { InputError } from '../errors.ts';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
 
 /**
@@ -18,14 +19,24 @@ export function parseDuration(input: string, raw: string): number {
     );
   }
   const [, amount = '0', unit = 's'] = match;
-  return Math.round(Number(amount) * (UNIT_MS[unit] ?? 1000));
+  const ms = Math.round(Number(amount) * (UNIT_MS[unit] ?? 1000));
+  if (!Number.isSafeInteger(ms) || ms > MAX_DURATION_MS) {
+    throw new InputError(
+      input,
+      `'${raw}' is longer than a week`,
+      `Use a duration of at most 7 days, for example '30m'.`,
+    );
+  }
+  return ms;
 }
 
 /** Renders milliseconds the way a person reads them in a log line: `850 ms`, `2.5 s`, `3 min 5 s`. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
+  // Round first, then pick the unit, so that 999.6 ms reads '1.0 s' and 59.6 s reads '1 min'.
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 100) < 100) return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
 }

@@ -12,14 +12,14 @@ export function parseInteger(input: string, raw: string, min: number, max = Numb
       `Set '${input}' to a whole number ${range}.`,
     );
   }
-  return value;
+  return value + 0; // -0 reads as 0
 }
 
-/** Parses a decimal number input within bounds. */
+/** Parses a decimal number input within bounds (plain decimal notation only: no hex, no exponent). */
 export function parseNumber(input: string, raw: string, min: number, max: number): number {
   const text = raw.trim();
   const value = Number(text);
-  if (text === '' || !Number.isFinite(value) || value < min || value > max) {
+  if (!/^-?\d+(?:\.\d+)?$/.test(text) || !Number.isFinite(value) || value < min || value > max) {
     throw new InputError(
       input,
       `'${raw}' is not a number from ${min} to ${max}`,

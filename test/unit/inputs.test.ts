@@ -1,0 +1,213 @@
+import { describe, expect, test } from '@jest/globals';
+import { InputError } from '../../src/errors.ts';
+import { formatDuration, parseDuration } from '../../src/inputs/duration.ts';
+import { parseBoolean, parseInteger, parseNumber, splitLines } from '../../src/inputs/scalars.ts';
+
+/** Calls `parse`, expecting an InputError, and returns it. */
+function inputErrorOf(parse: () => unknown): InputError {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('parseDuration', () => {
+  test.each([
+    ['500ms', 500],
+    ['1ms', 1],
+    ['0ms', 0],
+    ['5s', 5000],
+    ['0.5s', 500],
+    ['1.5s', 1500],
+    ['2m', 120_000],
+    ['1.5m', 90_000],
+    ['1h', 3_600_000],
+    ['0.25h', 900_000],
+    ['10', 10_000],
+    ['0', 0],
+    ['2.5', 2500],
+    ['  5s  ', 5000],
+    ['5 s', 5000],
+    ['250 ms', 250],
+    ['0.4ms', 0],
+    ['1.6ms', 2],
+    ['0.0015s', 2],
+    ['007s', 7000],
+  ])('reads %j as %d ms', (raw, ms) => {
+    expect(parseDuration('timeout', raw)).toBe(ms);
+  });
+
+  test.each([
+    '',
+    '   ',
+    's',
+    '5x',
+    '5sec',
+    '5 seconds',
+    '1d',
+    '5S',
+    '5MS',
+    '-1s',
+    '+1s',
+    '.5s',
+    '5.s',
+    '1e3',
+    '1,5s',
+    '1m30s',
+    '5s ago',
+    'Infinity',
+  ])('rejects %j, naming the input and the accepted forms', (raw) => {
+    const error = inputErrorOf(() => parseDuration('deadline', raw));
+    expect(error.input).toBe('deadline');
+    expect(error.message).toBe(`Input 'deadline' is invalid: '${raw}' is not a duration.`);
+    expect(error.fix).toMatch(/'500ms', '10s' or '2m' \(a bare number means seconds\)/);
+  });
+});
+
+describe('formatDuration', () => {
+  test.each([
+    [0, '0 ms'],
+    [1, '1 ms'],
+    [850, '850 ms'],
+    [850.4, '850 ms'],
+    [999, '999 ms'],
+    [1000, '1.0 s'],
+    [1049, '1.0 s'],
+    [2500, '2.5 s'],
+    [9940, '9.9 s'],
+    [10_000, '10 s'],
+    [15_400, '15 s'],
+    [42_000, '42 s'],
+    [60_000, '1 min'],
+    [999.5, '1.0 s'],
+    [9_960, '10 s'],
+    [59_600, '1 min'],
+    [119_600, '2 min'],
+    [60_400, '1 min'],
+    [61_000, '1 min 1 s'],
+    [90_000, '1 min 30 s'],
+    [185_000, '3 min 5 s'],
+    [600_000, '10 min'],
+    [3_600_000, '60 min'],
+  ])('renders %d ms as %j', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('parseInteger', () => {
+  test.each([
+    ['0', 0, 10, 0],
+    ['10', 0, 10, 10],
+    ['7', 1, undefined, 7],
+    [' 42 ', 1, undefined, 42],
+    ['-3', -5, 5, -3],
+    ['0012', 0, 100, 12],
+    ['9007199254740991', 0, undefined, Number.MAX_SAFE_INTEGER],
+  ])('reads %j within [%d, %s] as %d', (raw, min, max, value) => {
+    expect(parseInteger('count', raw, min, max)).toBe(value);
+  });
+
+  test.each([
+    ['', 1, 10, 'from 1 to 10'],
+    ['  ', 1, 10, 'from 1 to 10'],
+    ['0', 1, 10, 'from 1 to 10'],
+    ['11', 1, 10, 'from 1 to 10'],
+    ['-1', 0, 50, 'from 0 to 50'],
+    ['1.5', 1, 10, 'from 1 to 10'],
+    ['1.0', 1, 10, 'from 1 to 10'],
+    ['1e3', 1, undefined, 'at least 1'],
+    ['0x10', 1, undefined, 'at least 1'],
+    ['+5', 1, undefined, 'at least 1'],
+    ['5 5', 1, undefined, 'at least 1'],
+    ['five', 1, undefined, 'at least 1'],
+    ['9007199254740993', 1, undefined, 'at least 1'],
+    ['0', 1, undefined, 'at least 1'],
+  ])('rejects %j within [%d, %s], stating the range', (raw, min, max, range) => {
+    const error = inputErrorOf(() => parseInteger('consecutive-successes', raw, min, max));
+    expect(error.input).toBe('consecutive-successes');
+    expect(error.message).toBe(
+      `Input 'consecutive-successes' is invalid: '${raw}' is not a whole number ${range}.`,
+    );
+    expect(error.fix).toBe(`Set 'consecutive-successes' to a whole number ${range}.`);
+  });
+});
+
+describe('parseNumber', () => {
+  test.each([
+    ['1', 1],
+    ['1.5', 1.5],
+    [' 2.25 ', 2.25],
+    ['10', 10],
+    ['10.0', 10],
+  ])('reads %j within [1, 10] as %d', (raw, value) => {
+    expect(parseNumber('backoff', raw, 1, 10)).toBe(value);
+  });
+
+  test.each([
+    '',
+    '   ',
+    '0.99',
+    '10.01',
+    '-2',
+    'two',
+    '1.5x',
+    'Infinity',
+    '-Infinity',
+    'NaN',
+    '1,5',
+    '1e0',
+    '.5e1',
+    '0x2',
+    '0b10',
+  ])('rejects %j within [1, 10], stating the range', (raw) => {
+    const error = inputErrorOf(() => parseNumber('backoff', raw, 1, 10));
+    expect(error.input).toBe('backoff');
+    expect(error.message).toBe(`Input 'backoff' is invalid: '${raw}' is not a number from 1 to 10.`);
+    expect(error.fix).toBe(`Set 'backoff' to a number from 1 to 10.`);
+  });
+});
+
+describe('parseBoolean', () => {
+  test.each([
+    ['true', true],
+    ['True', true],
+    ['TRUE', true],
+    [' true ', true],
+    ['false', false],
+    ['False', false],
+    ['FALSE', false],
+    ['\tfalse\n', false],
+  ])('reads %j as %s', (raw, value) => {
+    expect(parseBoolean('dry-run', raw)).toBe(value);
+  });
+
+  test.each(['', 'yes', 'no', 'on', 'off', '1', '0', 'tRUE', 'y', 'truthy'])(
+    'rejects %j as the Actions toolkit does',
+    (raw) => {
+      const error = inputErrorOf(() => parseBoolean('dry-run', raw));
+      expect(error.input).toBe('dry-run');
+      expect(error.message).toBe(`Input 'dry-run' is invalid: '${raw}' is not a boolean.`);
+      expect(error.fix).toBe(`Set 'dry-run' to 'true' or 'false'.`);
+    },
+  );
+});
+
+describe('splitLines', () => {
+  test.each([
+    ['', []],
+    ['   ', []],
+    ['\n\n', []],
+    ['one', ['one']],
+    ['  one  ', ['one']],
+    ['one\ntwo', ['one', 'two']],
+    ['one\r\ntwo\r\n', ['one', 'two']],
+    ['\n one \n\n\t two\t\n  \n', ['one', 'two']],
+    ['a b\nc  d', ['a b', 'c  d']],
+    ['x\n\r\ny', ['x', 'y']],
+  ])('splits %j into %j', (raw, lines) => {
+    expect(splitLines(raw)).toEqual(lines);
+  });
+});
