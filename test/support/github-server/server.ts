@@ -1,0 +1,321 @@
+/**
+ * A GitHub REST API for tests: HTTP on 127.0.0.1 (a random port), state in memory, and every
+ * request and response checked against GitHub's OpenAPI description. A request that breaks the
+ * description is answered as GitHub would (400/404/422) and recorded as a violation; a response
+ * that breaks it is recorded and answered 500; routes outside the description and operations the
+ * server does not implement (501) are violations too. Point Octokit at `url`, or Probot at `host`
+ * (`GHE_HOST`, with `GHE_PROTOCOL=http`: the `/api/v3` prefix is accepted).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultPlan, failureAnswer, type InjectedFailure, type ResponseRewrite } from './faults.ts';
+import type { Links } from './fixtures.ts';
+import { loadApiDescription, type OperationSpec } from './openapi.ts';
+import { appRoutes } from './routes/apps.ts';
+import { checkRoutes } from './routes/checks.ts';
+import { commentRoutes } from './routes/comments.ts';
+import { commitRoutes } from './routes/commits.ts';
+import { contentRoutes } from './routes/contents.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
+import { environmentRoutes } from './routes/environments.ts';
+import { gitRoutes } from './routes/git.ts';
+import {
+  ApiError,
+  type ApiAnswer,
+  type ApiRequest,
+  type RouteContext,
+  type RouteTable,
+} from './routes/handler.ts';
+import { releaseRoutes } from './routes/releases.ts';
+import { repositoryRoutes } from './routes/repositories.ts';
+import { GitHubState, type Actor, type StateOptions } from './state.ts';
+import { validateRequest, validateResponse, type ResponseBodyKind } from './validation.ts';
+
+const routes: RouteTable = {
+  ...appRoutes,
+  ...checkRoutes,
+  ...commentRoutes,
+  ...commitRoutes,
+  ...contentRoutes,
+  ...deploymentRoutes,
+  ...environmentRoutes,
+  ...gitRoutes,
+  ...releaseRoutes,
+  ...repositoryRoutes,
+};
+
+/** The operationIds the server implements; any other operation of the description answers 501. */
+export const implementedOperationIds: readonly string[] = Object.keys(routes).sort();
+
+export type GitHubServerOptions = StateOptions;
+
+/** One request as the server saw it. */
+export interface RecordedCall {
+  readonly method: string;
+  /** Path and query as sent (an `/api/v3` prefix removed). */
+  readonly path: string;
+  readonly operationId: string | undefined;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  readonly status: number;
+  /** `login` of the user or bot, `app` for a JWT, `anonymous` without a token. */
+  readonly actor: string;
+}
+
+export type ViolationKind = 'request' | 'response' | 'unknown-route' | 'not-implemented';
+
+/** A way a request or a response broke GitHub's description (or reached a route the server lacks). */
+export interface Violation {
+  readonly kind: ViolationKind;
+  readonly method: string;
+  readonly path: string;
+  readonly operationId: string | undefined;
+  readonly status: number;
+  readonly problems: readonly string[];
+}
+
+export interface GitHubServer {
+  /** The API's base URL, for Octokit's `baseUrl`. */
+  readonly url: string;
+  /** `127.0.0.1:<port>`, for Probot's `GHE_HOST`. */
+  readonly host: string;
+  /** Seed data before the calls and read it after. */
+  readonly state: GitHubState;
+  readonly calls: readonly RecordedCall[];
+  readonly violations: readonly Violation[];
+  /** The calls made to one operation, in order. */
+  callsTo(operationId: string): RecordedCall[];
+  /** Answers the next `times` calls of `operationId` (or `'*'`) with the failure instead. */
+  failNext(operationId: string, failure: InjectedFailure, times?: number): void;
+  /** Passes the next `times` response bodies of `operationId` through `rewrite` before validation. */
+  rewriteNextResponse(operationId: string, rewrite: ResponseRewrite, times?: number): void;
+  /** Throws, listing them, when any violation was recorded. */
+  assertNoViolations(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a server with empty state (plus the App and the viewer); seed it through `state`. */
+export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<GitHubServer> {
+  const description = loadApiDescription();
+  const state = new GitHubState(options);
+  const calls: RecordedCall[] = [];
+  const violations: Violation[] = [];
+  const faults = new FaultPlan();
+  const links: { api: string; web: string } = { api: '', web: 'https://github.com' };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const exchange = serve(req, Buffer.concat(chunks).toString('utf8'), { state, faults, links });
+      calls.push(exchange.call);
+      if (exchange.violation) violations.push(exchange.violation);
+      send(res, exchange.answer, state.now());
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  links.api = `http://127.0.0.1:${port}`;
+
+  return {
+    url: links.api,
+    host: `127.0.0.1:${port}`,
+    state,
+    calls,
+    violations,
+    callsTo: (operationId) => calls.filter((call) => call.operationId === operationId),
+    failNext: (operationId, failure, times = 1) => {
+      checkOperation(operationId);
+      faults.add(operationId, { kind: 'failure', failure }, times);
+    },
+    rewriteNextResponse: (operationId, rewrite, times = 1) => {
+      checkOperation(operationId);
+      faults.add(operationId, { kind: 'rewrite', rewrite }, times);
+    },
+    assertNoViolations: () => {
+      if (violations.length === 0) return;
+      const lines = violations.map(
+        (v) =>
+          `- ${v.kind}: ${v.method} ${v.path} (${v.operationId ?? 'no operation'}) → ${v.status}\n    ${v.problems.join('\n    ')}`,
+      );
+      throw new Error(
+        `The GitHub test server recorded ${violations.length} violation(s):\n${lines.join('\n')}`,
+      );
+    },
+    close: () =>
+      new Promise((closed) => {
+        server.closeAllConnections();
+        server.close(() => {
+          closed();
+        });
+      }),
+  };
+
+  function checkOperation(operationId: string): void {
+    if (operationId !== '*' && !description.operations.has(operationId)) {
+      throw new Error(`'${operationId}' is not an operationId of GitHub's REST API description`);
+    }
+  }
+}
+
+interface ServerParts {
+  readonly state: GitHubState;
+  readonly faults: FaultPlan;
+  readonly links: Links;
+}
+
+interface Exchange {
+  readonly answer: ApiAnswer;
+  readonly call: RecordedCall;
+  readonly violation: Violation | undefined;
+}
+
+function serve(req: http.IncomingMessage, text: string, parts: ServerParts): Exchange {
+  const method = req.method ?? 'GET';
+  const url = new URL(req.url ?? '/', parts.links.api);
+  const pathname = url.pathname.replace(/^\/api\/v3(?=\/)/, '');
+  const path = `${pathname}${url.search}`;
+  const actor = parts.state.actorFor(req.headers.authorization);
+  const exchange = (
+    answer: ApiAnswer,
+    operationId: string | undefined,
+    params: Record<string, string>,
+    body: unknown,
+    violation?: { kind: ViolationKind; problems: readonly string[] },
+  ): Exchange => ({
+    answer,
+    call: { method, path, operationId, params, body, status: answer.status, actor: actorName(actor) },
+    violation: violation && { ...violation, method, path, operationId, status: answer.status },
+  });
+
+  const match = loadApiDescription().match(method, pathname);
+  if (match.kind !== 'operation') {
+    const problem =
+      match.kind === 'unknown'
+        ? `${pathname} matches no path of GitHub's REST API description`
+        : `${method} is not an operation of ${pathname} (it has ${match.allowed.join(', ')})`;
+    const answer = new ApiError(404, 'Not Found').answer('https://docs.github.com/rest');
+    return exchange(answer, undefined, {}, text, { kind: 'unknown-route', problems: [problem] });
+  }
+  const { operation, params } = match;
+  const fail = (answer: ApiAnswer, body: unknown, problems: readonly string[]): Exchange =>
+    exchange(answer, operation.operationId, params, body, { kind: 'request', problems });
+
+  let body: unknown;
+  try {
+    body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return fail(new ApiError(400, 'Problems parsing JSON').answer(operation.documentationUrl), text, [
+      'the body is not JSON',
+    ]);
+  }
+  const verdict = validateRequest(operation, { params, query: url.searchParams, body });
+  if (!verdict.ok) {
+    const message =
+      verdict.status === 404 ? 'Not Found' : `Invalid request.\n\n${verdict.problems.join('\n')}`;
+    return fail(
+      new ApiError(verdict.status, message).answer(operation.documentationUrl),
+      body,
+      verdict.problems,
+    );
+  }
+
+  const request: ApiRequest = {
+    operationId: operation.operationId,
+    params: verdict.params,
+    query: verdict.query,
+    body,
+    actor,
+    headers: req.headers,
+    url: new URL(req.url ?? '/', parts.links.api),
+  };
+  const context: RouteContext = {
+    state: parts.state,
+    links: parts.links,
+    documentationUrl: operation.documentationUrl,
+  };
+  const produced = produce(operation, request, context, parts);
+  if ('problems' in produced) {
+    return exchange(produced.answer, operation.operationId, params, body, {
+      kind: produced.kind,
+      problems: produced.problems,
+    });
+  }
+  const problems = validateResponse(operation, produced.status, produced.body, bodyKind(produced));
+  if (problems.length === 0) return exchange(produced, operation.operationId, params, body);
+  const broken = new ApiError(
+    500,
+    `The test server's response breaks GitHub's description of ${operation.operationId}: ${problems.join('; ')}`,
+  ).answer(operation.documentationUrl);
+  return exchange(broken, operation.operationId, params, body, { kind: 'response', problems });
+}
+
+/** The handler's answer, an injected failure, or a violation (no handler, or the handler crashed). */
+function produce(
+  operation: OperationSpec,
+  request: ApiRequest,
+  context: RouteContext,
+  parts: ServerParts,
+): ApiAnswer | { answer: ApiAnswer; kind: ViolationKind; problems: string[] } {
+  const injected = parts.faults.take(operation.operationId, 'failure');
+  if (injected) return failureAnswer(injected.failure, rateLimitSubject(request.actor), parts.state.now());
+  const handler = routes[operation.operationId];
+  if (!handler) {
+    const message = `${operation.operationId} is not implemented by the Rollgate GitHub test server`;
+    return {
+      answer: new ApiError(501, message).answer(operation.documentationUrl),
+      kind: 'not-implemented',
+      problems: [message],
+    };
+  }
+  let answer: ApiAnswer;
+  try {
+    answer = handler(request, context);
+  } catch (error) {
+    if (!(error instanceof ApiError)) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      return {
+        answer: new ApiError(500, `The test server failed: ${message}`).answer(operation.documentationUrl),
+        kind: 'response',
+        problems: [`the handler threw: ${message}`],
+      };
+    }
+    answer = error.answer(operation.documentationUrl);
+  }
+  const rewrite = parts.faults.take(operation.operationId, 'rewrite');
+  return rewrite ? { ...answer, body: rewrite.rewrite(structuredClone(answer.body)) } : answer;
+}
+
+function bodyKind(answer: ApiAnswer): ResponseBodyKind {
+  if (answer.raw) return 'raw';
+  return answer.body === undefined ? 'none' : 'json';
+}
+
+function actorName(actor: Actor): string {
+  if (actor.kind === 'user' || actor.kind === 'installation') return actor.account.login;
+  return actor.kind;
+}
+
+function rateLimitSubject(actor: Actor): string {
+  if (actor.kind === 'installation') return `installation ID ${actor.installation.id}`;
+  if (actor.kind === 'user') return `user ID ${actor.account.id}`;
+  return '127.0.0.1';
+}
+
+/** GitHub's response headers that clients read: rate-limit counters, request id, API version. */
+function send(res: http.ServerResponse, answer: ApiAnswer, now: Date): void {
+  const headers: Record<string, string> = {
+    'x-github-api-version-selected': '2022-11-28',
+    'x-github-request-id': `ROLLGATE:${process.hrtime.bigint().toString(16).toUpperCase()}`,
+    'x-ratelimit-limit': '5000',
+    'x-ratelimit-remaining': '4999',
+    'x-ratelimit-used': '1',
+    'x-ratelimit-reset': String(Math.ceil(now.getTime() / 1000) + 3600),
+    'x-ratelimit-resource': 'core',
+  };
+  if (answer.raw) headers['content-type'] = answer.raw.contentType;
+  else if (answer.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
+  res.writeHead(answer.status, { ...headers, ...answer.headers });
+  if (answer.raw) res.end(answer.raw.text);
+  else res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+}

@@ -1,0 +1,648 @@
+/**
+ * The test server's in-memory GitHub: accounts, the App and its installations, repositories with a
+ * real commit graph (each commit holds its full file tree), refs, statuses, pull requests, releases,
+ * environments, and what the API creates (deployments, check runs, comments, reactions). Tests seed
+ * it through the `add*` methods and read it back to assert on the outcome.
+ */
+import { createHash } from 'node:crypto';
+
+export type AccountType = 'User' | 'Organization' | 'Bot';
+
+export interface Account {
+  readonly login: string;
+  readonly id: number;
+  readonly type: AccountType;
+  readonly name: string | null;
+  readonly email: string | null;
+}
+
+/** Repository roles; the REST `permission` field folds them into admin, write and read. */
+export type RepositoryRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
+
+export interface AppRecord {
+  readonly id: number;
+  readonly slug: string;
+  readonly name: string;
+  readonly clientId: string;
+  readonly owner: Account;
+  /** The `<slug>[bot]` account the App acts as with an installation token. */
+  readonly bot: Account;
+  readonly permissions: Readonly<Record<string, 'read' | 'write'>>;
+  readonly events: readonly string[];
+  readonly createdAt: Date;
+}
+
+export interface InstallationRecord {
+  readonly id: number;
+  readonly account: Account;
+  readonly createdAt: Date;
+}
+
+/** Who a request acts as, from its `Authorization` header. */
+export type Actor =
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'user'; readonly account: Account }
+  | { readonly kind: 'app' }
+  | { readonly kind: 'installation'; readonly installation: InstallationRecord; readonly account: Account };
+
+export interface GitSignature {
+  readonly name: string;
+  readonly email: string;
+  readonly date: Date;
+}
+
+export interface CommitRecord {
+  readonly sha: string;
+  readonly parents: readonly string[];
+  readonly message: string;
+  readonly author: GitSignature;
+  /** The GitHub account of the author, when it has one. */
+  readonly authorAccount: Account | null;
+  /** Every file of the commit, path → content. */
+  readonly tree: ReadonlyMap<string, string>;
+}
+
+export type CommitState = 'error' | 'failure' | 'pending' | 'success';
+
+export interface CommitStatusRecord {
+  readonly id: number;
+  readonly sha: string;
+  readonly context: string;
+  readonly state: CommitState;
+  readonly description: string | null;
+  readonly targetUrl: string | null;
+  readonly creator: Account;
+  readonly createdAt: Date;
+}
+
+export interface IssueRecord {
+  readonly number: number;
+  readonly id: number;
+  readonly title: string;
+  readonly user: Account;
+}
+
+export interface PullRequestRecord extends IssueRecord {
+  readonly body: string | null;
+  readonly state: 'open' | 'closed';
+  readonly draft: boolean;
+  readonly head: { readonly ref: string; readonly sha: string };
+  readonly base: { readonly ref: string; readonly sha: string };
+  readonly mergedAt: Date | null;
+  readonly createdAt: Date;
+  readonly labels: readonly string[];
+}
+
+export interface ReleaseRecord {
+  readonly id: number;
+  readonly tagName: string;
+  readonly targetCommitish: string;
+  readonly name: string | null;
+  readonly body: string | null;
+  readonly draft: boolean;
+  readonly prerelease: boolean;
+  readonly author: Account;
+  readonly createdAt: Date;
+  readonly publishedAt: Date | null;
+}
+
+export interface EnvironmentRecord {
+  readonly id: number;
+  readonly name: string;
+  createdAt: Date;
+  updatedAt: Date;
+  waitTimer: number | null;
+  preventSelfReview: boolean;
+  reviewers: Account[];
+  deploymentBranchPolicy: { protected_branches: boolean; custom_branch_policies: boolean } | null;
+}
+
+export type DeploymentState =
+  'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+
+export interface DeploymentStatusRecord {
+  readonly id: number;
+  readonly deploymentId: number;
+  readonly state: DeploymentState;
+  readonly description: string;
+  readonly environment: string;
+  readonly targetUrl: string;
+  readonly logUrl: string;
+  readonly environmentUrl: string;
+  readonly creator: Account | null;
+  readonly viaApp: boolean;
+  readonly createdAt: Date;
+}
+
+export interface DeploymentRecord {
+  readonly id: number;
+  readonly sha: string;
+  readonly ref: string;
+  readonly task: string;
+  readonly payload: Readonly<Record<string, unknown>> | string;
+  readonly originalEnvironment: string;
+  environment: string;
+  readonly description: string | null;
+  readonly creator: Account | null;
+  readonly viaApp: boolean;
+  readonly transient: boolean;
+  readonly production: boolean;
+  readonly createdAt: Date;
+  updatedAt: Date;
+  /** Oldest first. */
+  readonly statuses: DeploymentStatusRecord[];
+}
+
+export type CheckStatus = 'queued' | 'in_progress' | 'completed';
+
+export interface CheckRunRecord {
+  readonly id: number;
+  readonly headSha: string;
+  readonly checkSuiteId: number;
+  readonly viaApp: boolean;
+  name: string;
+  externalId: string;
+  detailsUrl: string | null;
+  status: CheckStatus;
+  conclusion: string | null;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  output: { title: string | null; summary: string | null; text: string | null; annotations: unknown[] };
+  actions: { label: string; description: string; identifier: string }[];
+}
+
+export interface IssueCommentRecord {
+  readonly id: number;
+  readonly issueNumber: number;
+  body: string;
+  readonly user: Account;
+  readonly viaApp: boolean;
+  readonly createdAt: Date;
+  updatedAt: Date;
+}
+
+export type ReactionContent = '+1' | '-1' | 'laugh' | 'confused' | 'heart' | 'hooray' | 'rocket' | 'eyes';
+
+export interface ReactionRecord {
+  readonly id: number;
+  readonly commentId: number;
+  readonly content: ReactionContent;
+  readonly user: Account;
+  readonly createdAt: Date;
+}
+
+export interface RepositoryRecord {
+  readonly id: number;
+  readonly owner: Account;
+  readonly name: string;
+  readonly fullName: string;
+  readonly private: boolean;
+  readonly description: string | null;
+  readonly defaultBranch: string;
+  readonly createdAt: Date;
+  readonly collaborators: Map<string, RepositoryRole>;
+  /** Full ref names (`refs/heads/main`, `refs/tags/v1.0.0`) → commit SHA. */
+  readonly refs: Map<string, string>;
+  readonly commits: Map<string, CommitRecord>;
+  readonly statuses: CommitStatusRecord[];
+  readonly issues: Map<number, IssueRecord>;
+  readonly pulls: Map<number, PullRequestRecord>;
+  readonly releases: ReleaseRecord[];
+  readonly environments: Map<string, EnvironmentRecord>;
+  readonly deployments: Map<number, DeploymentRecord>;
+  readonly checkRuns: Map<number, CheckRunRecord>;
+  readonly comments: Map<number, IssueCommentRecord>;
+  readonly reactions: ReactionRecord[];
+}
+
+export interface RepositorySeed {
+  readonly private?: boolean;
+  readonly description?: string;
+  readonly defaultBranch?: string;
+  /** The owner's account type when the owner is new; an organization by default. */
+  readonly ownerType?: 'User' | 'Organization';
+  /** Files of the initial commit; a README by default. */
+  readonly files?: Readonly<Record<string, string>>;
+  /** Install the App on the owner (default true). */
+  readonly installApp?: boolean;
+}
+
+export interface CommitSeed {
+  /** The branch the commit lands on (created from the default branch when new); the default branch by default. */
+  readonly branch?: string;
+  readonly message?: string;
+  /** Files to add or change; `null` deletes a file. */
+  readonly files?: Readonly<Record<string, string | null>>;
+  /** Parent SHAs; the branch head by default. */
+  readonly parents?: readonly string[];
+  readonly author?: string;
+  readonly date?: Date;
+}
+
+export interface PullRequestSeed {
+  /** The head branch; it must exist (see `addCommit`). */
+  readonly head: string;
+  readonly base?: string;
+  readonly title?: string;
+  readonly body?: string;
+  readonly user?: string;
+  readonly draft?: boolean;
+  readonly state?: 'open' | 'closed';
+  readonly merged?: boolean;
+  readonly labels?: readonly string[];
+}
+
+export interface ReleaseSeed {
+  readonly tag: string;
+  readonly name?: string;
+  readonly body?: string;
+  readonly draft?: boolean;
+  readonly prerelease?: boolean;
+  /** Branch or SHA the tag is created at when it does not exist; the default branch by default. */
+  readonly target?: string;
+  readonly author?: string;
+  readonly createdAt?: Date;
+}
+
+export interface EnvironmentSeed {
+  readonly waitTimer?: number;
+  readonly reviewers?: readonly string[];
+  readonly preventSelfReview?: boolean;
+  readonly deploymentBranchPolicy?: { protected_branches: boolean; custom_branch_policies: boolean };
+}
+
+export interface AppSeed {
+  readonly id?: number;
+  readonly slug?: string;
+  readonly name?: string;
+  readonly owner?: string;
+}
+
+export interface StateOptions {
+  /** The user that tokens other than installation tokens and JWTs act as; `octocat` by default. */
+  readonly viewer?: string;
+  readonly app?: AppSeed;
+  /** The clock for every timestamp; the real one by default. */
+  readonly now?: () => Date;
+}
+
+/** The whole in-memory GitHub of one test server. */
+export class GitHubState {
+  readonly now: () => Date;
+  readonly app: AppRecord;
+  readonly viewer: Account;
+  readonly installations = new Map<number, InstallationRecord>();
+  readonly #accounts = new Map<string, Account>();
+  readonly #repositories = new Map<string, RepositoryRecord>();
+  readonly #tokens = new Map<string, InstallationRecord>();
+  #nextId = 1000;
+
+  constructor(options: StateOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.viewer = this.user(options.viewer ?? 'octocat');
+    const slug = options.app?.slug ?? 'rollgate';
+    this.app = {
+      id: options.app?.id ?? 424242,
+      slug,
+      name: options.app?.name ?? 'Rollgate',
+      clientId: `Iv23li${slug.replace(/[^a-z0-9]/gi, '').slice(0, 8)}test`,
+      owner: this.#account(options.app?.owner ?? 'octo-org', 'Organization'),
+      bot: this.#account(`${slug}[bot]`, 'Bot'),
+      permissions: {
+        checks: 'write',
+        contents: 'write',
+        deployments: 'write',
+        issues: 'write',
+        metadata: 'read',
+        pull_requests: 'write',
+        statuses: 'write',
+      },
+      events: ['check_run', 'deployment', 'deployment_status', 'issue_comment', 'pull_request'],
+      createdAt: this.now(),
+    };
+  }
+
+  /** A fresh id, unique across every kind of object of this server. */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /** The user `login`, created on first mention. */
+  user(login: string): Account {
+    return this.#account(login, 'User');
+  }
+
+  /** Every account known to the server, by id. */
+  accountById(id: number): Account | undefined {
+    return [...this.#accounts.values()].find((account) => account.id === id);
+  }
+
+  accountByLogin(login: string): Account | undefined {
+    return this.#accounts.get(login.toLowerCase());
+  }
+
+  #account(login: string, type: AccountType): Account {
+    const known = this.#accounts.get(login.toLowerCase());
+    if (known) return known;
+    const name = type === 'Bot' ? null : login.replace(/[-_]/g, ' ');
+    const account: Account = { login, id: this.nextId(), type, name, email: null };
+    this.#accounts.set(login.toLowerCase(), account);
+    return account;
+  }
+
+  /** Installs the App on an account (idempotent) and returns the installation. */
+  installApp(login: string): InstallationRecord {
+    const account = this.#accounts.get(login.toLowerCase()) ?? this.#account(login, 'Organization');
+    const known = [...this.installations.values()].find((i) => i.account.id === account.id);
+    if (known) return known;
+    const installation = { id: this.nextId(), account, createdAt: this.now() };
+    this.installations.set(installation.id, installation);
+    return installation;
+  }
+
+  /** Issues an installation access token (`ghs_…`) as `POST /app/installations/{id}/access_tokens` does. */
+  issueInstallationToken(installation: InstallationRecord): string {
+    const token = `ghs_${createHash('sha256').update(`${installation.id}:${this.nextId()}`).digest('hex').slice(0, 36)}`;
+    this.#tokens.set(token, installation);
+    return token;
+  }
+
+  /**
+   * Who an `Authorization` header acts as: a JWT (three dot-separated parts) is the App, an issued
+   * installation token its installation (`<slug>[bot]`), any other token the viewer.
+   */
+  actorFor(authorization: string | undefined): Actor {
+    const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (token === undefined) return { kind: 'anonymous' };
+    if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return { kind: 'app' };
+    const installation = this.#tokens.get(token);
+    if (installation) return { kind: 'installation', installation, account: this.app.bot };
+    return { kind: 'user', account: this.viewer };
+  }
+
+  /** The repository `owner/name` (case-insensitive, as GitHub's routes are). */
+  repository(owner: string, name: string): RepositoryRecord | undefined {
+    return this.#repositories.get(`${owner}/${name}`.toLowerCase());
+  }
+
+  /** The seeded repository `owner/name`; throws for a repository nobody seeded. */
+  seeded(fullName: string): RepositoryRecord {
+    const repository = this.#repositories.get(fullName.toLowerCase());
+    if (!repository) throw new Error(`no repository '${fullName}' was seeded: call addRepository first`);
+    return repository;
+  }
+
+  /** Seeds a repository with one commit on its default branch, and installs the App on its owner. */
+  addRepository(fullName: string, seed: RepositorySeed = {}): RepositoryRecord {
+    const [ownerLogin = '', name = ''] = fullName.split('/');
+    if (ownerLogin === '' || name === '') throw new Error(`'${fullName}' is not owner/name`);
+    const owner =
+      this.#accounts.get(ownerLogin.toLowerCase()) ??
+      this.#account(ownerLogin, seed.ownerType ?? 'Organization');
+    const repository: RepositoryRecord = {
+      id: this.nextId(),
+      owner,
+      name,
+      fullName: `${owner.login}/${name}`,
+      private: seed.private ?? false,
+      description: seed.description ?? null,
+      defaultBranch: seed.defaultBranch ?? 'main',
+      createdAt: this.now(),
+      collaborators: new Map(),
+      refs: new Map(),
+      commits: new Map(),
+      statuses: [],
+      issues: new Map(),
+      pulls: new Map(),
+      releases: [],
+      environments: new Map(),
+      deployments: new Map(),
+      checkRuns: new Map(),
+      comments: new Map(),
+      reactions: [],
+    };
+    this.#repositories.set(repository.fullName.toLowerCase(), repository);
+    this.addCommit(repository.fullName, {
+      message: 'Initial commit',
+      files: seed.files ?? { 'README.md': `# ${name}\n` },
+      parents: [],
+    });
+    if (seed.installApp !== false) this.installApp(owner.login);
+    return repository;
+  }
+
+  /** Gives `login` a role on the repository. */
+  addCollaborator(fullName: string, login: string, role: RepositoryRole): Account {
+    const user = this.user(login);
+    this.seeded(fullName).collaborators.set(user.login.toLowerCase(), role);
+    return user;
+  }
+
+  /** Adds a commit and moves its branch to it; returns the SHA. */
+  addCommit(fullName: string, seed: CommitSeed = {}): string {
+    const repository = this.seeded(fullName);
+    const branch = seed.branch ?? repository.defaultBranch;
+    const branchRef = `refs/heads/${branch}`;
+    const head =
+      repository.refs.get(branchRef) ?? repository.refs.get(`refs/heads/${repository.defaultBranch}`);
+    const parents = seed.parents ?? (head === undefined ? [] : [head]);
+    const tree = new Map(parents[0] === undefined ? [] : repository.commits.get(parents[0])?.tree);
+    for (const [path, content] of Object.entries(seed.files ?? {})) {
+      if (content === null) tree.delete(path);
+      else tree.set(path, content);
+    }
+    const message = seed.message ?? `Update ${branch}`;
+    const authorLogin = seed.author ?? this.viewer.login;
+    const sha = createHash('sha1')
+      .update(`${repository.fullName}\n${this.nextId()}\n${parents.join(' ')}\n${message}`)
+      .digest('hex');
+    repository.commits.set(sha, {
+      sha,
+      parents,
+      message,
+      author: {
+        name: authorLogin,
+        email: `${authorLogin}@users.noreply.github.com`,
+        date: seed.date ?? this.now(),
+      },
+      authorAccount: this.user(authorLogin),
+      tree,
+    });
+    repository.refs.set(branchRef, sha);
+    return sha;
+  }
+
+  /** Adds (or changes) one file with a commit on `branch`; returns the commit SHA. */
+  addFile(fullName: string, path: string, content: string, options: { branch?: string } = {}): string {
+    return this.addCommit(fullName, { ...options, message: `Add ${path}`, files: { [path]: content } });
+  }
+
+  /** Creates a lightweight tag at a commit (the default branch's head by default). */
+  addTag(fullName: string, tag: string, at?: string): string {
+    const repository = this.seeded(fullName);
+    const sha = this.resolveRef(repository, at ?? repository.defaultBranch);
+    if (sha === undefined) throw new Error(`cannot tag '${at ?? repository.defaultBranch}': no such commit`);
+    repository.refs.set(`refs/tags/${tag}`, sha);
+    return sha;
+  }
+
+  /** Adds a commit status (as `POST /statuses/{sha}` would) to the commit `ref` names. */
+  addCommitStatus(
+    fullName: string,
+    ref: string,
+    status: { context: string; state: CommitState; description?: string; targetUrl?: string },
+  ): CommitStatusRecord {
+    const repository = this.seeded(fullName);
+    const sha = this.resolveRef(repository, ref);
+    if (sha === undefined) throw new Error(`no commit '${ref}' in ${fullName}`);
+    const record: CommitStatusRecord = {
+      id: this.nextId(),
+      sha,
+      context: status.context,
+      state: status.state,
+      description: status.description ?? null,
+      targetUrl: status.targetUrl ?? null,
+      creator: this.viewer,
+      createdAt: this.now(),
+    };
+    repository.statuses.push(record);
+    return record;
+  }
+
+  /** Adds an issue; issues and pull requests share their numbers, as on GitHub. */
+  addIssue(fullName: string, issue: { title: string; user?: string }): IssueRecord {
+    const repository = this.seeded(fullName);
+    const record: IssueRecord = {
+      number: this.#nextNumber(repository),
+      id: this.nextId(),
+      title: issue.title,
+      user: this.user(issue.user ?? this.viewer.login),
+    };
+    repository.issues.set(record.number, record);
+    return record;
+  }
+
+  /** Adds a pull request from an existing branch. */
+  addPullRequest(fullName: string, seed: PullRequestSeed): PullRequestRecord {
+    const repository = this.seeded(fullName);
+    const base = seed.base ?? repository.defaultBranch;
+    const headSha = repository.refs.get(`refs/heads/${seed.head}`);
+    const baseSha = repository.refs.get(`refs/heads/${base}`);
+    if (headSha === undefined || baseSha === undefined) {
+      throw new Error(`pull request ${seed.head} → ${base}: both branches must exist in ${fullName}`);
+    }
+    const merged = seed.merged ?? false;
+    const record: PullRequestRecord = {
+      number: this.#nextNumber(repository),
+      id: this.nextId(),
+      title: seed.title ?? `Merge ${seed.head}`,
+      body: seed.body ?? null,
+      user: this.user(seed.user ?? this.viewer.login),
+      state: merged ? 'closed' : (seed.state ?? 'open'),
+      draft: seed.draft ?? false,
+      head: { ref: seed.head, sha: headSha },
+      base: { ref: base, sha: baseSha },
+      mergedAt: merged ? this.now() : null,
+      createdAt: this.now(),
+      labels: seed.labels ?? [],
+    };
+    repository.pulls.set(record.number, record);
+    return record;
+  }
+
+  /** Adds a release; a published release's tag is created at `target` when missing. */
+  addRelease(fullName: string, seed: ReleaseSeed): ReleaseRecord {
+    const repository = this.seeded(fullName);
+    const target = seed.target ?? repository.defaultBranch;
+    const draft = seed.draft ?? false;
+    if (!draft && !repository.refs.has(`refs/tags/${seed.tag}`)) this.addTag(fullName, seed.tag, target);
+    const createdAt = seed.createdAt ?? this.now();
+    const record: ReleaseRecord = {
+      id: this.nextId(),
+      tagName: seed.tag,
+      targetCommitish: target,
+      name: seed.name ?? seed.tag,
+      body: seed.body ?? null,
+      draft,
+      prerelease: seed.prerelease ?? false,
+      author: this.user(seed.author ?? this.viewer.login),
+      createdAt,
+      publishedAt: draft ? null : createdAt,
+    };
+    repository.releases.push(record);
+    return record;
+  }
+
+  /** Adds (or replaces) an environment with its protection rules. */
+  addEnvironment(fullName: string, name: string, seed: EnvironmentSeed = {}): EnvironmentRecord {
+    const repository = this.seeded(fullName);
+    const record = this.environment(repository, name);
+    record.waitTimer = seed.waitTimer ?? null;
+    record.preventSelfReview = seed.preventSelfReview ?? false;
+    record.reviewers = (seed.reviewers ?? []).map((login) => this.user(login));
+    record.deploymentBranchPolicy = seed.deploymentBranchPolicy ?? null;
+    return record;
+  }
+
+  /** The environment `name`, created without protection rules when missing (as a deployment does). */
+  environment(repository: RepositoryRecord, name: string): EnvironmentRecord {
+    const known = [...repository.environments.values()].find(
+      (e) => e.name.toLowerCase() === name.toLowerCase(),
+    );
+    if (known) return known;
+    const now = this.now();
+    const record: EnvironmentRecord = {
+      id: this.nextId(),
+      name,
+      createdAt: now,
+      updatedAt: now,
+      waitTimer: null,
+      preventSelfReview: false,
+      reviewers: [],
+      deploymentBranchPolicy: null,
+    };
+    repository.environments.set(name, record);
+    return record;
+  }
+
+  /**
+   * The commit a ref names, as GitHub resolves `ref` parameters: a branch, a tag, `heads/…`,
+   * `refs/…`, a full SHA, or an unambiguous SHA prefix of 7 or more characters.
+   */
+  resolveRef(repository: RepositoryRecord, ref: string): string | undefined {
+    const candidates = [ref, `refs/${ref}`, `refs/heads/${ref}`, `refs/tags/${ref}`];
+    for (const name of candidates) {
+      const sha = repository.refs.get(name);
+      if (sha !== undefined) return sha;
+    }
+    if (repository.commits.has(ref)) return ref;
+    if (!/^[0-9a-f]{7,39}$/.test(ref)) return undefined;
+    const matches = [...repository.commits.keys()].filter((sha) => sha.startsWith(ref));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /** Every commit reachable from `sha`, itself included. */
+  ancestors(repository: RepositoryRecord, sha: string): Set<string> {
+    const seen = new Set<string>();
+    const queue = [sha];
+    for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(...(repository.commits.get(next)?.parents ?? []));
+    }
+    return seen;
+  }
+
+  /** The latest status of each context on a commit, most recent first, as the combined status shows them. */
+  latestStatuses(repository: RepositoryRecord, sha: string): CommitStatusRecord[] {
+    const latest = new Map<string, CommitStatusRecord>();
+    for (const status of repository.statuses) {
+      if (status.sha === sha) latest.set(status.context, status);
+    }
+    return [...latest.values()].sort((a, b) => b.id - a.id);
+  }
+
+  #nextNumber(repository: RepositoryRecord): number {
+    return Math.max(0, ...repository.issues.keys(), ...repository.pulls.keys()) + 1;
+  }
+}
