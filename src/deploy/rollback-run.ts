@@ -1,0 +1,135 @@
+import { RollgateError } from '../errors.ts';
+import {
+  createDeployment,
+  setDeploymentStatus,
+  type DeploymentsApi,
+  type Repo,
+} from '../github/deployments.ts';
+import type { DeploymentEvent } from '../github/deployment-event.ts';
+import type { Cluster } from '../kubernetes/cluster.ts';
+import { rollbackDeployment, type RollbackResult, type RollbackTarget } from '../kubernetes/rollback.ts';
+import { waitForRollout } from '../kubernetes/rollout-watch.ts';
+import { Timeline, type TimelineEntry } from './timeline.ts';
+
+export interface RollbackSpec {
+  readonly environment: string;
+  readonly namespace: string;
+  readonly deployments: readonly string[];
+  readonly target: RollbackTarget;
+  readonly reason: string;
+  readonly timeoutMs: number;
+}
+
+export interface RollbackFacts {
+  readonly sha: string;
+  readonly runUrl: string | undefined;
+  readonly actor: string | undefined;
+  readonly event: DeploymentEvent | undefined;
+}
+
+export interface RollbackPorts {
+  readonly cluster: Cluster;
+  readonly github: { readonly api: DeploymentsApi; readonly repo: Repo } | undefined;
+  readonly now: () => number;
+  readonly log: (line: string) => void;
+}
+
+export interface RollbackOutcome {
+  readonly results: readonly RollbackResult[];
+  readonly deploymentId: number | undefined;
+  readonly revision: number | undefined;
+  readonly rolledBackTo: string;
+  readonly durationMs: number;
+  readonly timeline: readonly TimelineEntry[];
+  readonly failure: string | undefined;
+}
+
+/**
+ * Returns each Deployment to its previous (or a named) revision or version with kubectl's undo,
+ * waits for the rollout, and records it as a `deploy:rollback` GitHub Deployment (or reports on
+ * the one a `deployment` event carries), so the Deployments tab tells what runs.
+ */
+export async function runRollback(
+  spec: RollbackSpec,
+  facts: RollbackFacts,
+  ports: RollbackPorts,
+): Promise<RollbackOutcome> {
+  const timeline = new Timeline(ports.now);
+  const { cluster, github } = ports;
+  // Check every Deployment exists before changing any, so a typo changes nothing.
+  for (const name of spec.deployments) await cluster.readDeployment(spec.namespace, name);
+
+  let deploymentId = facts.event?.id;
+  if (github && deploymentId === undefined) {
+    const created = await createDeployment(github.api, github.repo, {
+      ref: facts.sha,
+      environment: spec.environment,
+      task: 'deploy:rollback',
+      payload: {
+        reason: spec.reason,
+        ...(spec.target.version ? { version: spec.target.version } : {}),
+        ...(spec.target.revision ? { revision: spec.target.revision } : {}),
+      },
+      description: `Rollback of ${spec.environment}${spec.reason ? `: ${spec.reason}` : ''}`,
+      requiredContexts: [],
+    });
+    deploymentId = created.id;
+  }
+  if (github && deploymentId !== undefined) {
+    await setDeploymentStatus(github.api, github.repo, deploymentId, 'in_progress', {
+      logUrl: facts.runUrl,
+      description: `Rolling back ${spec.environment}`,
+    });
+  }
+
+  const results: RollbackResult[] = [];
+  let failure: string | undefined;
+  try {
+    for (const name of spec.deployments) {
+      const result = await rollbackDeployment(cluster, spec.namespace, name, spec.target);
+      results.push(result);
+      ports.log(`[${(timeline.elapsed() / 1000).toFixed(1)} s] ${result.message}`);
+      timeline.mark('rolling back', result.message);
+      const rollout = await waitForRollout({
+        kubeConfig: cluster.kubeConfig,
+        namespace: spec.namespace,
+        name,
+        timeoutMs: spec.timeoutMs,
+        restartThreshold: Number.MAX_SAFE_INTEGER,
+        now: ports.now,
+        onProgress: ports.log,
+      });
+      if (rollout.outcome === 'failed') {
+        failure = `${name}: ${rollout.message}`;
+        break;
+      }
+      timeline.mark('rolled back', rollout.message);
+    }
+  } catch (error) {
+    failure = error instanceof RollgateError ? error.render() : (error as Error).message;
+  }
+  const rolledBackTo = results
+    .map((r) => (r.version ? `${r.version} (revision ${r.toRevision})` : `revision ${r.toRevision}`))
+    .join(', ');
+  if (github && deploymentId !== undefined) {
+    await setDeploymentStatus(
+      github.api,
+      github.repo,
+      deploymentId,
+      failure === undefined ? 'success' : 'failure',
+      {
+        logUrl: facts.runUrl,
+        description: failure === undefined ? `Rolled back to ${rolledBackTo}` : `Rollback failed: ${failure}`,
+      },
+    );
+  }
+  return {
+    results,
+    deploymentId,
+    revision: results[0]?.toRevision,
+    rolledBackTo,
+    durationMs: timeline.elapsed(),
+    timeline: timeline.entries,
+    failure,
+  };
+}

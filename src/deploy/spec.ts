@@ -1,0 +1,153 @@
+import { InputError } from '../errors.ts';
+import { parseDuration } from '../inputs/duration.ts';
+import { parseBoolean, parseInteger, splitLines } from '../inputs/scalars.ts';
+import { parseImageReference } from '../kubernetes/image.ts';
+
+export type Strategy = 'rolling' | 'blue-green' | 'canary';
+const STRATEGIES: readonly Strategy[] = ['rolling', 'blue-green', 'canary'];
+
+/** A deploy, parsed and checked before anything touches GitHub or the cluster. */
+export interface DeploySpec {
+  readonly environment: string;
+  readonly image: string | undefined;
+  readonly manifests: readonly string[];
+  readonly namespace: string;
+  readonly deployments: readonly string[];
+  readonly container: string;
+  readonly strategy: Strategy;
+  readonly canarySteps: readonly number[];
+  readonly timeoutMs: number;
+  readonly environmentUrl: string | undefined;
+  readonly healthUrl: string | undefined;
+  readonly autoRollback: boolean;
+  readonly restartThreshold: number;
+}
+
+export interface RawDeployInputs {
+  readonly environment: string;
+  readonly image: string;
+  readonly manifests: string;
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly container: string;
+  readonly strategy: string;
+  readonly 'canary-steps': string;
+  readonly timeout: string;
+  readonly 'environment-url': string;
+  readonly 'health-url': string;
+  readonly 'auto-rollback': string;
+  readonly 'restart-threshold': string;
+}
+
+/** Parses the deploy inputs; every problem names its input and the fix. */
+export function parseDeploySpec(raw: RawDeployInputs): DeploySpec {
+  const environment = raw.environment.trim();
+  if (environment === '') {
+    throw new InputError(
+      'environment',
+      'no environment was given',
+      `Set 'environment' (for example 'staging'), or run the workflow on a 'deployment' event, which names it.`,
+    );
+  }
+  const strategy = parseStrategy(raw.strategy);
+  const manifests = splitLines(raw.manifests);
+  const deployments = splitLines(raw.deployment);
+  const image = raw.image.trim() === '' ? undefined : raw.image.trim();
+  if (image !== undefined) parseImageReference('image', image);
+  if (manifests.length === 0 && deployments.length === 0) {
+    throw new InputError(
+      'deployment',
+      'there is nothing to deploy: neither deployment nor manifests is set',
+      `Name the Deployment(s) to update in 'deployment' (with 'image'), or give 'manifests' to apply.`,
+    );
+  }
+  if (manifests.length === 0 && image === undefined) {
+    throw new InputError(
+      'image',
+      `it is required to update deployment ${deployments.join(', ')}`,
+      `Set 'image' to the image to roll out, for example 'ghcr.io/acme/api:1.4.0' (the build action's image output).`,
+    );
+  }
+  if (strategy !== 'rolling' && deployments.length !== 1) {
+    throw new InputError(
+      'deployment',
+      `the ${strategy} strategy needs exactly one Deployment, got ${deployments.length}`,
+      `Name the one Deployment that the ${strategy === 'blue-green' ? 'Service switches between colours of' : 'canary is made from'}.`,
+    );
+  }
+  if (strategy !== 'rolling' && image === undefined) {
+    throw new InputError('image', `the ${strategy} strategy needs the new image`, `Set 'image'.`);
+  }
+  return {
+    environment,
+    image,
+    manifests,
+    namespace: raw.namespace.trim() || 'default',
+    deployments,
+    container: raw.container.trim(),
+    strategy,
+    canarySteps: strategy === 'canary' ? parseCanarySteps(raw['canary-steps']) : [],
+    timeoutMs: positive('timeout', parseDuration('timeout', raw.timeout.trim() || '10m')),
+    environmentUrl: optionalUrl('environment-url', raw['environment-url']),
+    healthUrl: optionalUrl('health-url', raw['health-url']),
+    autoRollback: parseBoolean('auto-rollback', raw['auto-rollback'] || 'true'),
+    restartThreshold: parseInteger('restart-threshold', raw['restart-threshold'] || '3', 1, 100),
+  };
+}
+
+function parseStrategy(raw: string): Strategy {
+  const strategy = raw.trim() || 'rolling';
+  if (!STRATEGIES.includes(strategy as Strategy)) {
+    throw new InputError('strategy', `'${raw}' is not a strategy`, `Use one of ${STRATEGIES.join(', ')}.`);
+  }
+  return strategy as Strategy;
+}
+
+/**
+ * `10,50,100` (or one per line): the canary's share of replicas at each step, in percent,
+ * strictly increasing; 100 (promote) is added when the list stops short of it.
+ */
+export function parseCanarySteps(raw: string): number[] {
+  const parts = (raw.trim() === '' ? '10,50,100' : raw).split(/[\s,]+/).filter((part) => part !== '');
+  const fix = `Write increasing percentages from 1 to 100, for example '10,50,100'.`;
+  const steps = parts.map((part) => {
+    const text = part.replace(/%$/, '');
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100) {
+      throw new InputError('canary-steps', `'${part}' is not a percentage from 1 to 100`, fix);
+    }
+    return Number(text);
+  });
+  for (let i = 1; i < steps.length; i++) {
+    if ((steps[i] ?? 0) <= (steps[i - 1] ?? 0)) {
+      throw new InputError(
+        'canary-steps',
+        `the steps are out of order (${steps[i - 1] ?? ''} then ${steps[i] ?? ''})`,
+        fix,
+      );
+    }
+  }
+  if (steps.at(-1) !== 100) steps.push(100);
+  return steps;
+}
+
+function positive(input: string, ms: number): number {
+  if (ms <= 0)
+    throw new InputError(input, 'it must be longer than zero', `Set '${input}' to a duration such as '5m'.`);
+  return ms;
+}
+
+function optionalUrl(input: string, raw: string): string | undefined {
+  const text = raw.trim();
+  if (text === '') return undefined;
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // reported below
+  }
+  throw new InputError(
+    input,
+    `'${text}' is not an http(s) URL`,
+    `Write an absolute URL such as 'https://staging.example.com'.`,
+  );
+}

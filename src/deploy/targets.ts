@@ -1,0 +1,120 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Cluster } from '../kubernetes/cluster.ts';
+import { loadManifests, substituteImage, type ManifestObject } from '../kubernetes/manifests.ts';
+import { imagePatch, planImageChanges, type ImageChange } from '../kubernetes/set-image.ts';
+import { revisionOf } from '../kubernetes/undo.ts';
+import { InputError } from '../errors.ts';
+
+/** A Deployment the deploy changes, with what it ran before (for the summary and the rollback). */
+export interface ChangedDeployment {
+  readonly name: string;
+  readonly namespace: string;
+  readonly previousRevision: number | undefined;
+  readonly changes: readonly ImageChange[];
+}
+
+/** The validated change, ready to apply: nothing has been modified yet. */
+export type PreparedTargets =
+  | {
+      readonly kind: 'set-image';
+      readonly deployments: readonly { deployment: V1Deployment; changes: ImageChange[] }[];
+    }
+  | {
+      readonly kind: 'manifests';
+      readonly objects: readonly ManifestObject[];
+      readonly previous: ReadonlyMap<string, number | undefined>;
+    };
+
+/**
+ * Checks everything before changing anything: every named Deployment exists and has the
+ * container; or every manifest parses, gets the image, and passes the API server's validation
+ * (server-side dry run). A mistake anywhere fails the deploy with the cluster untouched.
+ */
+export async function prepareTargets(
+  cluster: Cluster,
+  namespace: string,
+  spec: {
+    deployments: readonly string[];
+    manifests: readonly string[];
+    image: string | undefined;
+    container: string;
+  },
+  workspace: string,
+): Promise<PreparedTargets> {
+  if (spec.manifests.length === 0) {
+    const deployments = [];
+    for (const name of spec.deployments) {
+      const deployment = await cluster.readDeployment(namespace, name);
+      deployments.push({
+        deployment,
+        changes: planImageChanges(deployment, spec.image ?? '', spec.container),
+      });
+    }
+    return { kind: 'set-image', deployments };
+  }
+  const objects = loadManifests(spec.manifests, workspace);
+  if (spec.image !== undefined && substituteImage(objects, spec.image) === 0) {
+    throw new InputError(
+      'image',
+      `no container in the manifests runs an image of the repository of ${spec.image}`,
+      'Use the repository the manifests name (the tag may differ), or leave image empty to apply the manifests as written.',
+    );
+  }
+  const previous = new Map<string, number | undefined>();
+  for (const { object } of objects) {
+    object.metadata.namespace ??= namespace;
+    if (object.kind === 'Deployment')
+      previous.set(
+        object.metadata.name,
+        await currentRevision(cluster, object.metadata.namespace, object.metadata.name),
+      );
+  }
+  for (const { object } of objects) await cluster.apply(object, true);
+  return { kind: 'manifests', objects, previous };
+}
+
+async function currentRevision(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+): Promise<number | undefined> {
+  try {
+    return revisionOf(await cluster.readDeployment(namespace, name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Applies the prepared change with the traceability annotations; returns the Deployments to watch. */
+export async function applyTargets(
+  cluster: Cluster,
+  namespace: string,
+  prepared: PreparedTargets,
+  annotations: Readonly<Record<string, string>>,
+): Promise<ChangedDeployment[]> {
+  if (prepared.kind === 'set-image') {
+    const changed: ChangedDeployment[] = [];
+    for (const { deployment, changes } of prepared.deployments) {
+      const name = deployment.metadata?.name ?? '';
+      await cluster.patchDeployment(namespace, name, imagePatch(changes, annotations), 'strategic');
+      changed.push({ name, namespace, previousRevision: revisionOf(deployment), changes });
+    }
+    return changed;
+  }
+  const changed: ChangedDeployment[] = [];
+  for (const { object } of prepared.objects) {
+    if (object.kind === 'Deployment')
+      object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
+    await cluster.apply(object, false);
+    if (object.kind === 'Deployment') {
+      const name = object.metadata.name;
+      changed.push({
+        name,
+        namespace: object.metadata.namespace ?? namespace,
+        previousRevision: prepared.previous.get(name),
+        changes: [],
+      });
+    }
+  }
+  return changed;
+}

@@ -1,0 +1,175 @@
+import type { RestEndpointMethodTypes } from '@octokit/rest';
+import { RollgateError } from '../errors.ts';
+
+export type GitHubDeployment = RestEndpointMethodTypes['repos']['getDeployment']['response']['data'];
+export type GitHubDeploymentStatus =
+  RestEndpointMethodTypes['repos']['getDeploymentStatus']['response']['data'];
+export type DeploymentState =
+  'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+
+export interface Repo {
+  readonly owner: string;
+  readonly repo: string;
+}
+
+type Repos = RestEndpointMethodTypes['repos'];
+type Endpoint<K extends keyof Repos> = (
+  params: Repos[K]['parameters'],
+) => Promise<Pick<Repos[K]['response'], 'status' | 'data'>>;
+
+/** The slice of Octokit's `rest.repos` the tracker uses: production passes `octokit.rest.repos`. */
+export interface DeploymentsApi {
+  createDeployment: Endpoint<'createDeployment'>;
+  createDeploymentStatus: Endpoint<'createDeploymentStatus'>;
+  listDeployments: Endpoint<'listDeployments'>;
+  listDeploymentStatuses: Endpoint<'listDeploymentStatuses'>;
+}
+
+export interface DeploymentRequest {
+  readonly ref: string;
+  readonly environment: string;
+  readonly task: 'deploy' | 'deploy:rollback';
+  readonly payload: Record<string, unknown>;
+  readonly description: string;
+  readonly productionEnvironment?: boolean;
+  readonly transientEnvironment?: boolean;
+  /** Contexts that must be green; [] skips GitHub's check (the workflow already gates). */
+  readonly requiredContexts?: string[];
+}
+
+/** GitHub limits a status description to 140 characters. */
+const DESCRIPTION_LIMIT = 140;
+
+/**
+ * Creates a GitHub Deployment. `auto_merge` is off (a deploy must not merge the default branch
+ * into the ref behind the user's back) and GitHub's two non-deployment answers are explained:
+ * 202 (it merged instead) and 409 (required status contexts are not green).
+ */
+export async function createDeployment(
+  api: DeploymentsApi,
+  repo: Repo,
+  request: DeploymentRequest,
+): Promise<GitHubDeployment> {
+  let response: Awaited<ReturnType<DeploymentsApi['createDeployment']>>;
+  try {
+    response = await api.createDeployment({
+      ...repo,
+      ref: request.ref,
+      environment: request.environment,
+      task: request.task,
+      payload: request.payload,
+      description: truncate(request.description),
+      auto_merge: false,
+      ...(request.requiredContexts === undefined ? {} : { required_contexts: request.requiredContexts }),
+      ...(request.productionEnvironment === undefined
+        ? {}
+        : { production_environment: request.productionEnvironment }),
+      ...(request.transientEnvironment === undefined
+        ? {}
+        : { transient_environment: request.transientEnvironment }),
+    });
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    const message =
+      (error as { response?: { data?: { message?: string } } }).response?.data?.message ??
+      (error as Error).message;
+    if (status === 409) {
+      throw new RollgateError(
+        `GitHub refused to create a deployment of ${request.ref} to ${request.environment}: ${message}`,
+        'GitHub requires every commit status of the ref to be success before it deploys it.',
+        'Wait for the checks to pass (or fix them), then deploy again.',
+      );
+    }
+    throw new RollgateError(
+      `Creating a deployment of ${request.ref} to ${request.environment} failed: ${message} (HTTP ${status ?? '?'}).`,
+      'The GitHub API refused the request.',
+      'Check that the ref exists and the token may write deployments (permissions: deployments: write).',
+    );
+  }
+  const data = response.data;
+  if (response.status === 202 || !('id' in data)) {
+    const message = 'message' in data && typeof data.message === 'string' ? data.message : 'it answered 202';
+    throw new RollgateError(
+      `GitHub did not create a deployment of ${request.ref}: ${message}.`,
+      'The ref is behind the default branch and GitHub merged instead of deploying.',
+      'Update the branch, then deploy again.',
+    );
+  }
+  return data;
+}
+
+export interface StatusDetails {
+  readonly logUrl?: string | undefined;
+  readonly environmentUrl?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+/** Records a deployment status; `log_url` links the run, `environment_url` the deployed service. */
+export async function setDeploymentStatus(
+  api: DeploymentsApi,
+  repo: Repo,
+  deploymentId: number,
+  state: DeploymentState,
+  details: StatusDetails = {},
+): Promise<GitHubDeploymentStatus> {
+  const { data } = await api.createDeploymentStatus({
+    ...repo,
+    deployment_id: deploymentId,
+    state,
+    ...(details.logUrl ? { log_url: details.logUrl } : {}),
+    ...(details.environmentUrl ? { environment_url: details.environmentUrl } : {}),
+    ...(details.description ? { description: truncate(details.description) } : {}),
+  });
+  return data;
+}
+
+/** The last deployment of an environment whose latest status is `success`. */
+export interface SuccessfulDeployment {
+  readonly deployment: GitHubDeployment;
+  readonly version: string | undefined;
+}
+
+/**
+ * Finds the newest deployment of `environment` whose latest status is `success` (GitHub lists
+ * deployments and statuses newest first), skipping `exceptId` — the one being replaced.
+ */
+export async function findLastSuccessfulDeployment(
+  api: DeploymentsApi,
+  repo: Repo,
+  environment: string,
+  exceptId?: number,
+  maxDeployments = 30,
+): Promise<SuccessfulDeployment | undefined> {
+  const { data: deployments } = await api.listDeployments({ ...repo, environment, per_page: maxDeployments });
+  for (const deployment of deployments) {
+    if (deployment.id === exceptId) continue;
+    const { data: statuses } = await api.listDeploymentStatuses({
+      ...repo,
+      deployment_id: deployment.id,
+      per_page: 1,
+    });
+    if (statuses[0]?.state === 'success') return { deployment, version: payloadVersion(deployment) };
+  }
+  return undefined;
+}
+
+/** The `version` a Rollgate deployment carries in its payload, if any. */
+export function payloadVersion(deployment: GitHubDeployment): string | undefined {
+  const payload: unknown =
+    typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload;
+  if (payload === null || typeof payload !== 'object') return undefined;
+  const version = (payload as Record<string, unknown>).version;
+  return typeof version === 'string' ? version : undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function truncate(text: string): string {
+  return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
+}
