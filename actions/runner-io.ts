@@ -125,3 +125,9 @@ function escapeData(text: string): string {
 function escapeProperty(text: string): string {
   return escapeData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
+
+/** The link to this workflow run, for logs of deployments and build records. */
+export function workflowRunUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.GITHUB_RUN_ID || !env.GITHUB_REPOSITORY) return undefined;
+  return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+}

@@ -28,9 +28,7 @@ void core.runAction(async () => {
     sha: env.GITHUB_SHA ?? '',
     repository: env.GITHUB_REPOSITORY ?? '',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-    runUrl: env.GITHUB_RUN_ID
-      ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY ?? ''}/actions/runs/${env.GITHUB_RUN_ID}`
-      : undefined,
+    runUrl: core.workflowRunUrl(env),
     tempDir: env.RUNNER_TEMP ?? tmpdir(),
   };
   const plan = planBuild(raw, facts, readPackageVersion);

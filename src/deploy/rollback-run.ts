@@ -7,7 +7,13 @@ import {
 } from '../github/deployments.ts';
 import type { DeploymentEvent } from '../github/deployment-event.ts';
 import type { Cluster } from '../kubernetes/cluster.ts';
-import { rollbackDeployment, type RollbackResult, type RollbackTarget } from '../kubernetes/rollback.ts';
+import {
+  applyRollback,
+  prepareRollback,
+  type PreparedRollback,
+  type RollbackResult,
+  type RollbackTarget,
+} from '../kubernetes/rollback.ts';
 import { waitForRollout } from '../kubernetes/rollout-watch.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
@@ -56,8 +62,10 @@ export async function runRollback(
 ): Promise<RollbackOutcome> {
   const timeline = new Timeline(ports.now);
   const { cluster, github } = ports;
-  // Check every Deployment exists before changing any, so a typo changes nothing.
-  for (const name of spec.deployments) await cluster.readDeployment(spec.namespace, name);
+  // Plan every rollback before changing anything: a typo or an unknown version changes nothing.
+  const prepared: PreparedRollback[] = [];
+  for (const name of spec.deployments)
+    prepared.push(await prepareRollback(cluster, spec.namespace, name, spec.target));
 
   let deploymentId = facts.event?.id;
   if (github && deploymentId === undefined) {
@@ -85,8 +93,9 @@ export async function runRollback(
   const results: RollbackResult[] = [];
   let failure: string | undefined;
   try {
-    for (const name of spec.deployments) {
-      const result = await rollbackDeployment(cluster, spec.namespace, name, spec.target);
+    for (const plan of prepared) {
+      const name = plan.name;
+      const result = await applyRollback(cluster, plan);
       results.push(result);
       ports.log(`[${(timeline.elapsed() / 1000).toFixed(1)} s] ${result.message}`);
       timeline.mark('rolling back', result.message);

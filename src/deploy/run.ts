@@ -11,11 +11,15 @@ import type { HealthProber } from '../health/probe.ts';
 import type { HealthCheckSpec } from '../health/spec.ts';
 import { traceAnnotations } from '../kubernetes/annotations.ts';
 import type { Cluster } from '../kubernetes/cluster.ts';
-import { describePodFailure, type PodFailure } from '../kubernetes/pod-failures.ts';
-import { rollbackDeployment, type RollbackResult } from '../kubernetes/rollback.ts';
-import { waitForRollout, type RolloutResult } from '../kubernetes/rollout-watch.ts';
+import type { PodFailure } from '../kubernetes/pod-failures.ts';
+import type { RollbackResult } from '../kubernetes/rollback.ts';
+import { waitForRollout } from '../kubernetes/rollout-watch.ts';
+import { deployBlueGreen } from './blue-green.ts';
+import { deployCanary } from './canary.ts';
+import { deployRolling } from './rolling.ts';
 import type { DeploySpec } from './spec.ts';
-import { applyTargets, prepareTargets, type ChangedDeployment } from './targets.ts';
+import type { StrategyContext, StrategyResult } from './strategy.ts';
+import { prepareTargets, type ChangedDeployment } from './targets.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
 /** Facts of this deploy beyond the inputs: what is deployed, from where, by whom. */
@@ -30,7 +34,7 @@ export interface DeployFacts {
   readonly event: DeploymentEvent | undefined;
   /** An existing GitHub Deployment to report on (the `deployment-id` input). */
   readonly deploymentId: number | undefined;
-  /** The health check to run once the rollout is complete. */
+  /** The health check to run once the new version is up. */
   readonly health: HealthCheckSpec | undefined;
 }
 
@@ -54,16 +58,21 @@ export interface DeployOutcome {
   readonly deployments: readonly ChangedDeployment[];
   readonly failure: string | undefined;
   readonly podFailures: readonly PodFailure[];
+  /** What runs now after an automatic revert. */
+  readonly reverted: string | undefined;
   readonly rollbacks: readonly RollbackResult[];
   readonly rollbackDeploymentId: number | undefined;
   readonly health: HealthReport | undefined;
 }
 
+const STRATEGIES = { rolling: deployRolling, 'blue-green': deployBlueGreen, canary: deployCanary } as const;
+
 /**
- * A rolling deploy: validate every target (nothing changes if one is wrong), create or adopt
- * the GitHub Deployment, apply, watch every rollout, run the health check, and on failure roll
- * each Deployment back to the revision it ran before — recorded as its own `deploy:rollback`
- * GitHub Deployment, so the Deployments tab tells what really runs.
+ * A deploy: validate every target (nothing changes if one is wrong), create or adopt the GitHub
+ * Deployment (`in_progress`, linked to the run), carry out the strategy — which watches the
+ * rollouts, checks health and reverts on failure — then record `success` with the environment
+ * URL, or `failure` saying why and what runs now; an automatic revert is its own
+ * `deploy:rollback` Deployment, so the Deployments tab tells what really runs.
  */
 export async function runDeploy(
   spec: DeploySpec,
@@ -81,173 +90,96 @@ export async function runDeploy(
   if (github && deploymentId !== undefined) {
     await setDeploymentStatus(github.api, github.repo, deploymentId, 'in_progress', {
       logUrl: facts.runUrl,
-      description: `Rolling out ${facts.version} to ${spec.environment}`,
+      description: `Rolling out ${facts.version} to ${spec.environment} (${spec.strategy})`,
     });
   }
 
-  const annotations = traceAnnotations({
-    version: facts.version,
-    sha: facts.sha,
-    deploymentId,
-    runUrl: facts.runUrl,
-    actor: facts.actor,
-  });
-  const changed = await applyTargets(cluster, spec.namespace, prepared, annotations);
-  log(
+  const context: StrategyContext = {
+    spec,
+    facts,
     ports,
-    timeline.mark('applied', `${changed.map((d) => d.name).join(', ') || 'manifests'} → ${facts.version}`),
-  );
-
-  const rollouts = await Promise.all(
-    changed.map((d) =>
+    prepared,
+    timeline,
+    annotations: traceAnnotations({
+      version: facts.version,
+      sha: facts.sha,
+      deploymentId,
+      runUrl: facts.runUrl,
+      actor: facts.actor,
+    }),
+    watch: (namespace, name, failFast = true) =>
       waitForRollout({
         kubeConfig: cluster.kubeConfig,
-        namespace: d.namespace,
-        name: d.name,
+        namespace,
+        name,
         timeoutMs: spec.timeoutMs,
-        restartThreshold: spec.restartThreshold,
+        restartThreshold: failFast ? spec.restartThreshold : Number.MAX_SAFE_INTEGER,
         now: ports.now,
-        onProgress: (line) => {
-          ports.log(line);
-        },
+        onProgress: ports.log,
       }),
-    ),
-  );
-  const progressing = Math.min(...rollouts.map((r) => r.progressingAtMs ?? r.durationMs));
-  if (Number.isFinite(progressing))
-    timeline.mark(
-      'progressing',
-      'new pods starting',
-      timeline.entries[0] ? timeline.entries[0].atMs + progressing : progressing,
-    );
-
-  let failure = rolloutFailure(changed, rollouts);
-  const podFailures = rollouts.flatMap((r) => (r.outcome === 'failed' ? r.podFailures : []));
-  let health: HealthReport | undefined;
-  if (failure === undefined) {
-    log(ports, timeline.mark('available', rollouts.map((r) => r.message).join('; ') || 'applied'));
-    if (facts.health !== undefined) {
+    checkHealth: async () => {
+      if (facts.health === undefined) return undefined;
       const prober = await ports.createProber();
-      health = await runHealthCheck(facts.health, prober).finally(() => {
+      return runHealthCheck(facts.health, prober).finally(() => {
         prober.close();
       });
-      if (health.healthy)
-        log(
-          ports,
-          timeline.mark(
-            'healthy',
-            `${health.urls.length} URL(s) healthy, p95 ${health.latencyP95Ms ?? '?'} ms`,
-          ),
-        );
-      else
-        failure = `health check failed: ${health.urls
-          .filter((u) => !u.healthy)
-          .map((u) => `${u.url}: ${u.reason ?? 'unhealthy'}`)
-          .join('; ')}`;
-    }
-  }
-  const revision = rollouts.find((r) => r.revision !== undefined)?.revision;
-  const previousRevision = changed.find((d) => d.previousRevision !== undefined)?.previousRevision;
-  const finish = (
-    status: DeployOutcome['status'],
-    end: Pick<DeployOutcome, 'failure' | 'rollbacks' | 'rollbackDeploymentId'>,
-  ): DeployOutcome => ({
-    status,
-    deploymentId,
-    revision,
-    previousRevision,
-    environmentUrl: spec.environmentUrl,
-    durationMs: timeline.elapsed(),
-    timeline: timeline.entries,
-    deployments: changed,
-    podFailures,
-    health,
-    ...end,
-  });
-
-  if (failure === undefined) {
+    },
+    mark: (step, detail, atMs) => {
+      const entry = timeline.mark(step, detail, atMs);
+      ports.log(`[${(entry.atMs / 1000).toFixed(1)} s] ${entry.step}: ${entry.detail}`);
+    },
+  };
+  let result: StrategyResult;
+  try {
+    result = await STRATEGIES[spec.strategy](context);
+  } catch (error) {
+    // The change is half-done: say so on GitHub before the error reaches the user.
     if (github && deploymentId !== undefined) {
+      const message = error instanceof RollgateError ? error.message : (error as Error).message;
+      await setDeploymentStatus(github.api, github.repo, deploymentId, 'error', {
+        logUrl: facts.runUrl,
+        description: message,
+      }).catch(() => undefined);
+    }
+    throw error;
+  }
+
+  let rollbackDeploymentId: number | undefined;
+  if (github && deploymentId !== undefined) {
+    if (result.failure === undefined) {
       await setDeploymentStatus(github.api, github.repo, deploymentId, 'success', {
         logUrl: facts.runUrl,
         environmentUrl: spec.environmentUrl,
         description: `${facts.version} is live in ${spec.environment}`,
       });
-    }
-    return finish('success', { failure: undefined, rollbacks: [], rollbackDeploymentId: undefined });
-  }
-
-  log(ports, timeline.mark('failed', failure));
-  const rollbacks: RollbackResult[] = [];
-  let rollbackDeploymentId: number | undefined;
-  if (spec.autoRollback) {
-    const restorable = changed.filter((d) => d.previousRevision !== undefined);
-    if (restorable.length > 0) {
-      log(
-        ports,
-        timeline.mark(
-          'rolling back',
-          restorable.map((d) => `${d.name} → revision ${d.previousRevision ?? '?'}`).join(', '),
-        ),
-      );
-      for (const d of restorable) {
-        const result = await rollbackDeployment(cluster, d.namespace, d.name, {
-          revision: d.previousRevision,
-        });
-        rollbacks.push(result);
-        await waitForRollout({
-          kubeConfig: cluster.kubeConfig,
-          namespace: d.namespace,
-          name: d.name,
-          timeoutMs: spec.timeoutMs,
-          restartThreshold: Number.MAX_SAFE_INTEGER,
-          now: ports.now,
-          onProgress: (line) => {
-            ports.log(line);
-          },
-        });
-      }
-      log(ports, timeline.mark('rolled back', rollbacks.map((r) => r.message).join('; ')));
+    } else {
+      await setDeploymentStatus(github.api, github.repo, deploymentId, 'failure', {
+        logUrl: facts.runUrl,
+        // What runs now comes first: GitHub keeps 140 characters, and pod messages are long.
+        description:
+          result.reverted === undefined ? result.failure : `${result.reverted} after: ${result.failure}`,
+      });
+      if (result.reverted !== undefined)
+        rollbackDeploymentId = await recordRevert(github, spec, facts, result, deploymentId);
     }
   }
-  const rolledBackTo = describeRollbacks(rollbacks);
-  if (github && deploymentId !== undefined) {
-    await setDeploymentStatus(github.api, github.repo, deploymentId, 'failure', {
-      logUrl: facts.runUrl,
-      description: `${failure}${rolledBackTo ? `; ${rolledBackTo}` : ''}`,
-    });
-    if (rollbacks.length > 0)
-      rollbackDeploymentId = await recordRollback(github, spec, facts, rollbacks, deploymentId);
-  }
-  return finish(rollbacks.length > 0 ? 'rolled-back' : 'failure', {
-    failure,
-    rollbacks,
+  return {
+    status:
+      result.failure === undefined ? 'success' : result.reverted === undefined ? 'failure' : 'rolled-back',
+    deploymentId,
+    revision: result.revision,
+    previousRevision: result.previousRevision,
+    environmentUrl: spec.environmentUrl,
+    durationMs: timeline.elapsed(),
+    timeline: timeline.entries,
+    deployments: result.deployments,
+    failure: result.failure,
+    podFailures: result.podFailures,
+    reverted: result.reverted,
+    rollbacks: result.rollbacks,
     rollbackDeploymentId,
-  });
-}
-
-function log(ports: DeployPorts, entry: TimelineEntry): void {
-  ports.log(`[${(entry.atMs / 1000).toFixed(1)} s] ${entry.step}: ${entry.detail}`);
-}
-
-function rolloutFailure(
-  changed: readonly ChangedDeployment[],
-  rollouts: readonly RolloutResult[],
-): string | undefined {
-  const reasons: string[] = [];
-  rollouts.forEach((r, index) => {
-    if (r.outcome !== 'failed') return;
-    const name = changed[index]?.name ?? '';
-    const why =
-      r.reason === 'pods' ? r.podFailures.slice(0, 3).map(describePodFailure).join('; ') : r.message;
-    reasons.push(`${name}: ${why}`);
-  });
-  return reasons.length === 0 ? undefined : reasons.join('; ');
-}
-
-/** `rolled back to revision 3 (version 1.4.0)` for the status description and the summary. */
-export function describeRollbacks(rollbacks: readonly RollbackResult[]): string {
-  if (rollbacks.length === 0) return '';
-  return `rolled back to ${rollbacks.map((r) => `revision ${r.toRevision}${r.version ? ` (version ${r.version})` : ''}`).join(', ')}`;
+    health: result.health,
+  };
 }
 
 async function createGitHubDeployment(
@@ -259,49 +191,51 @@ async function createGitHubDeployment(
     ref: facts.sha || facts.ref,
     environment: spec.environment,
     task: 'deploy',
-    payload: { version: facts.version, ...(spec.image ? { image: spec.image } : {}) },
+    payload: {
+      version: facts.version,
+      ...(spec.image ? { image: spec.image } : {}),
+      strategy: spec.strategy,
+    },
     description: `Deploy ${facts.version} to ${spec.environment}`,
-    // The workflow that runs this step already gated the commit; GitHub's own status check would see the run itself as pending.
+    // The workflow running this step already gated the commit; GitHub's commit-status check would see this run as pending.
     requiredContexts: [],
   });
   return deployment.id;
 }
 
-/** A rollback is its own GitHub Deployment (`task: deploy:rollback`) of what runs again. */
-async function recordRollback(
+/** An automatic revert is its own GitHub Deployment (`task: deploy:rollback`) of what runs again. */
+async function recordRevert(
   github: NonNullable<DeployPorts['github']>,
   spec: DeploySpec,
   facts: DeployFacts,
-  rollbacks: readonly RollbackResult[],
+  result: StrategyResult,
   failedId: number,
-): Promise<number | undefined> {
+): Promise<number> {
   try {
-    const version = rollbacks[0]?.version;
     const deployment = await createDeployment(github.api, github.repo, {
       ref: facts.sha || facts.ref,
       environment: spec.environment,
       task: 'deploy:rollback',
       payload: {
-        version: version ?? null,
+        version: result.revertedToVersion ?? null,
         rolled_back_from: facts.version,
         failed_deployment_id: failedId,
-        revision: rollbacks[0]?.toRevision ?? null,
+        revision: result.rollbacks[0]?.toRevision ?? null,
       },
-      description: `Automatic rollback of ${facts.version}${version ? ` to ${version}` : ''}`,
+      description: `Automatic rollback of ${facts.version}${result.revertedToVersion ? ` to ${result.revertedToVersion}` : ''}`,
       requiredContexts: [],
     });
-    const id = deployment.id;
-    await setDeploymentStatus(github.api, github.repo, id, 'success', {
+    await setDeploymentStatus(github.api, github.repo, deployment.id, 'success', {
       logUrl: facts.runUrl,
       environmentUrl: spec.environmentUrl,
-      description: describeRollbacks(rollbacks),
+      description: result.reverted ?? 'rolled back',
     });
-    return id;
+    return deployment.id;
   } catch (error) {
     throw new RollgateError(
       `The rollback worked but recording it on GitHub failed: ${(error as Error).message}`,
       'The cluster runs the previous version; the Deployments tab does not show it yet.',
-      'Check the token may write deployments.',
+      'Check that the token may write deployments (permissions: deployments: write).',
     );
   }
 }

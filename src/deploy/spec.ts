@@ -14,6 +14,8 @@ export interface DeploySpec {
   readonly namespace: string;
   readonly deployments: readonly string[];
   readonly container: string;
+  /** The Service a blue-green deploy switches (default: the Deployment's name). */
+  readonly service: string;
   readonly strategy: Strategy;
   readonly canarySteps: readonly number[];
   readonly timeoutMs: number;
@@ -30,6 +32,7 @@ export interface RawDeployInputs {
   readonly namespace: string;
   readonly deployment: string;
   readonly container: string;
+  readonly service: string;
   readonly strategy: string;
   readonly 'canary-steps': string;
   readonly timeout: string;
@@ -85,6 +88,7 @@ export function parseDeploySpec(raw: RawDeployInputs): DeploySpec {
     namespace: raw.namespace.trim() || 'default',
     deployments,
     container: raw.container.trim(),
+    service: raw.service.trim(),
     strategy,
     canarySteps: strategy === 'canary' ? parseCanarySteps(raw['canary-steps']) : [],
     timeoutMs: positive('timeout', parseDuration('timeout', raw.timeout.trim() || '10m')),
@@ -141,7 +145,7 @@ function optionalUrl(input: string, raw: string): string | undefined {
   if (text === '') return undefined;
   try {
     const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
   } catch {
     // reported below
   }

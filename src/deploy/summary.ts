@@ -1,6 +1,6 @@
 import { formatDuration } from '../inputs/duration.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
-import { describeRollbacks, type DeployOutcome } from './run.ts';
+import type { DeployOutcome } from './run.ts';
 
 const TITLES: Record<DeployOutcome['status'], string> = {
   success: '✅ Deployed',
@@ -46,9 +46,9 @@ export function renderDeploySummary(
       );
     }
     lines.push(
-      outcome.rollbacks.length > 0
-        ? `**Now running:** ${describeRollbacks(outcome.rollbacks)}.`
-        : '**Not rolled back:** auto-rollback is off or there was no earlier revision.',
+      outcome.reverted !== undefined
+        ? `**Now running:** ${outcome.reverted}.`
+        : '**Not rolled back:** auto-rollback is off, nothing live had changed, or there was no earlier revision.',
       '',
     );
   }

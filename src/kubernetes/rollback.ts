@@ -2,7 +2,7 @@ import { RollgateError } from '../errors.ts';
 import { VERSION_ANNOTATION } from './annotations.ts';
 import type { Cluster } from './cluster.ts';
 import { labelSelectorString } from './selectors.ts';
-import { ownedReplicaSets, planUndo, revisionOf } from './undo.ts';
+import { ownedReplicaSets, planUndo, revisionOf, type UndoPlan } from './undo.ts';
 
 /** Where to roll back to: a revision, a version recorded by Rollgate, or (neither) the previous revision. */
 export interface RollbackTarget {
@@ -20,35 +20,45 @@ export interface RollbackResult {
   readonly message: string;
 }
 
+/** A planned rollback of one Deployment: read and decided, nothing changed yet. */
+export interface PreparedRollback {
+  readonly name: string;
+  readonly namespace: string;
+  readonly plan: UndoPlan;
+  readonly fromRevision: number | undefined;
+  readonly version: string | undefined;
+}
+
 /**
  * `kubectl rollout undo deployment/<name> [--to-revision=N]`, or to the ReplicaSet that
- * Rollgate annotated with `rollgate.dev/version: <version>`: reads the Deployment and its
- * ReplicaSets, plans the undo (pure), and applies kubectl's JSON Patch.
+ * Rollgate annotated with `rollgate.dev/version: <version>`, decided but not applied: reads the
+ * Deployment and its ReplicaSets and plans the undo (pure). A wrong target fails here, before
+ * anything changes.
  */
-export async function rollbackDeployment(
+export async function prepareRollback(
   cluster: Cluster,
   namespace: string,
   name: string,
   target: RollbackTarget = {},
-): Promise<RollbackResult> {
+): Promise<PreparedRollback> {
   const deployment = await cluster.readDeployment(namespace, name);
-  const replicaSets = await cluster.listReplicaSets(
-    namespace,
-    labelSelectorString(deployment.spec?.selector),
+  const owned = ownedReplicaSets(
+    deployment,
+    await cluster.listReplicaSets(namespace, labelSelectorString(deployment.spec?.selector)),
   );
   let revision = target.revision;
   if (target.version !== undefined) {
-    const owned = ownedReplicaSets(deployment, replicaSets).filter(
-      (rs) => rs.metadata?.annotations?.[VERSION_ANNOTATION] === target.version,
-    );
-    const newest = owned
+    const byRevision = owned
+      .filter((rs) => revisionOf(rs) !== undefined)
+      .sort((a, b) => (revisionOf(a) ?? 0) - (revisionOf(b) ?? 0));
+    revision = byRevision
+      .filter((rs) => rs.metadata?.annotations?.[VERSION_ANNOTATION] === target.version)
       .map(revisionOf)
-      .filter((r): r is number => r !== undefined)
-      .sort((a, b) => b - a)[0];
-    if (newest === undefined) {
+      .at(-1);
+    if (revision === undefined) {
       const known = [
         ...new Set(
-          ownedReplicaSets(deployment, replicaSets)
+          byRevision
             .map((rs) => rs.metadata?.annotations?.[VERSION_ANNOTATION])
             .filter((v): v is string => v !== undefined),
         ),
@@ -59,14 +69,23 @@ export async function rollbackDeployment(
         `Pick a kept version, a revision ('to-revision'), or leave both empty for the previous revision.`,
       );
     }
-    revision = newest;
   }
-  const plan = planUndo(deployment, replicaSets, revision);
-  const version = plan.replicaSet.metadata?.annotations?.[VERSION_ANNOTATION];
-  const fromRevision = revisionOf(deployment);
+  const plan = planUndo(deployment, owned, revision);
+  return {
+    name,
+    namespace,
+    plan,
+    fromRevision: revisionOf(deployment),
+    version: plan.replicaSet.metadata?.annotations?.[VERSION_ANNOTATION],
+  };
+}
+
+/** Applies a prepared rollback with kubectl's JSON Patch (nothing to do when it was skipped). */
+export async function applyRollback(cluster: Cluster, prepared: PreparedRollback): Promise<RollbackResult> {
+  const { plan, name, version, fromRevision } = prepared;
   if (plan.kind === 'skip')
     return { kind: 'skipped', fromRevision, toRevision: plan.toRevision, version, message: plan.message };
-  await cluster.patchDeployment(namespace, name, plan.patch, 'json');
+  await cluster.patchDeployment(prepared.namespace, name, plan.patch, 'json');
   return {
     kind: 'rolled-back',
     fromRevision,
@@ -74,4 +93,14 @@ export async function rollbackDeployment(
     version,
     message: `rolled back deployment "${name}" to revision ${plan.toRevision}${version ? ` (version ${version})` : ''}`,
   };
+}
+
+/** Plans and applies a rollback of one Deployment. */
+export async function rollbackDeployment(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  target: RollbackTarget = {},
+): Promise<RollbackResult> {
+  return applyRollback(cluster, await prepareRollback(cluster, namespace, name, target));
 }

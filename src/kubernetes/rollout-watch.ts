@@ -247,7 +247,12 @@ async function followWatch(
           },
           resolve,
         )
-        .then((controller) => controllers.push(controller), resolve);
+        .then((controller) => {
+          // The rollout may have been decided while this watch was connecting: an open watch would
+          // keep the process alive until client-node's 30 s idle timeout.
+          if (stopped()) controller.abort();
+          else controllers.push(controller);
+        }, resolve);
     });
     if (stopped()) return;
     const status = (ended as { statusCode?: number } | null)?.statusCode;

@@ -1,0 +1,111 @@
+import { InputError } from '../errors.ts';
+import { describePodFailure } from '../kubernetes/pod-failures.ts';
+import { revisionOf } from '../kubernetes/undo.ts';
+import { derivedDeployment } from './derived-deployment.ts';
+import { healthFailure, rolloutFailureOf, type StrategyContext, type StrategyResult } from './strategy.ts';
+
+export const COLOR_LABEL = 'rollgate.dev/color';
+
+/**
+ * Blue-green: the new version runs as the idle colour (`<name>-blue` or `<name>-green`) next
+ * to the live one; only when it has rolled out does the Service's selector switch to it. The
+ * health check then runs against live traffic; if it fails the selector switches back at once,
+ * since the old colour was never touched.
+ */
+export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyResult> {
+  const { spec, ports } = ctx;
+  if (ctx.prepared.kind !== 'set-image' || ctx.prepared.deployments.length !== 1) {
+    throw new InputError(
+      'strategy',
+      'blue-green needs one Deployment and an image, not manifests',
+      `Name the Deployment in 'deployment' and the image in 'image'.`,
+    );
+  }
+  const { deployment: base, changes } = ctx.prepared.deployments[0] ?? failNoTarget();
+  const baseName = base.metadata?.name ?? '';
+  const serviceName = spec.service || baseName;
+  const service = await ports.cluster.readService(spec.namespace, serviceName);
+  const live = service.spec?.selector?.[COLOR_LABEL];
+  const idle = live === 'blue' ? 'green' : 'blue';
+  const liveName = live === undefined ? baseName : `${baseName}-${live}`;
+  const source = live === undefined ? base : await ports.cluster.readDeployment(spec.namespace, liveName);
+  const name = `${baseName}-${idle}`;
+
+  await ports.cluster.apply(
+    derivedDeployment(
+      source,
+      name,
+      { [COLOR_LABEL]: idle },
+      changes,
+      ctx.annotations,
+      source.spec?.replicas ?? 1,
+    ),
+    false,
+  );
+  ctx.mark('applied', `${name} (idle colour) → ${ctx.facts.version}`);
+  const rollout = await ctx.watch(spec.namespace, name);
+  const base_ = {
+    deployments: [{ name, namespace: spec.namespace, previousRevision: revisionOf(source), changes }],
+    revision: rollout.revision,
+    previousRevision: revisionOf(source),
+    rollbacks: [],
+  };
+  const notReady = rolloutFailureOf(name, rollout, describePodFailure);
+  if (notReady !== undefined) {
+    ctx.mark('failed', `${notReady}; traffic stays on ${liveName}`);
+    return {
+      ...base_,
+      failure: notReady,
+      podFailures: rollout.outcome === 'failed' ? rollout.podFailures : [],
+      health: undefined,
+      reverted: undefined,
+      revertedToVersion: undefined,
+    };
+  }
+  ctx.mark('available', rollout.message);
+
+  await ports.cluster.patchService(
+    spec.namespace,
+    serviceName,
+    { spec: { selector: { [COLOR_LABEL]: idle } } },
+    'merge',
+  );
+  ctx.mark('switched', `service ${serviceName} → ${idle}`);
+  const health = await ctx.checkHealth();
+  const failure = healthFailure(health);
+  if (failure === undefined) {
+    if (health !== undefined) ctx.mark('healthy', `${health.urls.length} URL(s) healthy on ${idle}`);
+    return {
+      ...base_,
+      failure: undefined,
+      podFailures: [],
+      health,
+      reverted: undefined,
+      revertedToVersion: undefined,
+    };
+  }
+  ctx.mark('failed', failure);
+  if (!spec.autoRollback)
+    return { ...base_, failure, podFailures: [], health, reverted: undefined, revertedToVersion: undefined };
+  // JSON merge patch: null removes the colour, returning the selector to the uncoloured Deployment.
+  await ports.cluster.patchService(
+    spec.namespace,
+    serviceName,
+    { spec: { selector: { [COLOR_LABEL]: live ?? null } } },
+    'merge',
+  );
+  const reverted = `switched service ${serviceName} back to ${liveName}`;
+  ctx.mark('rolled back', reverted);
+  return {
+    ...base_,
+    failure,
+    podFailures: [],
+    health,
+    reverted,
+    revertedToVersion: source.metadata?.annotations?.['rollgate.dev/version'],
+  };
+}
+
+function failNoTarget(): never {
+  throw new InputError('deployment', 'no Deployment was named', `Name the Deployment in 'deployment'.`);
+}

@@ -1,0 +1,126 @@
+import { InputError } from '../errors.ts';
+import { describePodFailure } from '../kubernetes/pod-failures.ts';
+import { rollbackDeployment } from '../kubernetes/rollback.ts';
+import { imagePatch } from '../kubernetes/set-image.ts';
+import { revisionOf } from '../kubernetes/undo.ts';
+import { derivedDeployment } from './derived-deployment.ts';
+import { healthFailure, rolloutFailureOf, type StrategyContext, type StrategyResult } from './strategy.ts';
+
+export const TRACK_LABEL = 'rollgate.dev/track';
+
+/** Canary and stable replicas at a step: the canary's share rounded up (at least one pod). */
+export function canarySplit(replicas: number, percent: number): { canary: number; stable: number } {
+  const canary = Math.min(replicas, Math.max(1, Math.ceil((replicas * percent) / 100)));
+  return { canary, stable: replicas - canary };
+}
+
+/**
+ * Canary: a `<name>-canary` Deployment with the new version takes a growing share of the
+ * replicas at each of `canary-steps`, the stable Deployment shrinking by as much so the total
+ * stays the same; the rollout and the health check are judged at every step. At 100 % the
+ * stable Deployment is updated (promote) and the canary removed; on a failure the canary is
+ * removed and the stable Deployment scaled back.
+ */
+export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult> {
+  const { spec, ports } = ctx;
+  const { cluster } = ports;
+  if (ctx.prepared.kind !== 'set-image' || ctx.prepared.deployments.length !== 1) {
+    throw new InputError(
+      'strategy',
+      'canary needs one Deployment and an image, not manifests',
+      `Name the Deployment in 'deployment' and the image in 'image'.`,
+    );
+  }
+  const { deployment: stable, changes } = ctx.prepared.deployments[0] ?? failNoTarget();
+  const name = stable.metadata?.name ?? '';
+  const canaryName = `${name}-canary`;
+  const replicas = stable.spec?.replicas ?? 1;
+  const previousRevision = revisionOf(stable);
+  const deployments = [{ name, namespace: spec.namespace, previousRevision, changes }];
+  let health: StrategyResult['health'];
+
+  const abort = async (
+    step: number,
+    failure: string,
+    podFailures: StrategyResult['podFailures'],
+  ): Promise<StrategyResult> => {
+    ctx.mark('failed', `${failure} (at ${step} %)`);
+    await cluster.deleteDeployment(spec.namespace, canaryName);
+    await cluster.patchDeployment(spec.namespace, name, { spec: { replicas } }, 'merge');
+    await ctx.watch(spec.namespace, name, false);
+    const reverted = `removed the canary at ${step} %; ${name} runs its ${replicas} replica(s) of the previous version again`;
+    ctx.mark('rolled back', reverted);
+    return {
+      deployments,
+      revision: previousRevision,
+      previousRevision,
+      failure,
+      podFailures,
+      health,
+      reverted,
+      revertedToVersion: stable.metadata?.annotations?.['rollgate.dev/version'],
+      rollbacks: [],
+    };
+  };
+
+  for (const step of spec.canarySteps.filter((s) => s < 100)) {
+    const split = canarySplit(replicas, step);
+    await cluster.apply(
+      derivedDeployment(
+        stable,
+        canaryName,
+        { [TRACK_LABEL]: 'canary' },
+        changes,
+        ctx.annotations,
+        split.canary,
+      ),
+      false,
+    );
+    await cluster.patchDeployment(spec.namespace, name, { spec: { replicas: split.stable } }, 'merge');
+    ctx.mark('canary', `${step} %: ${split.canary} canary, ${split.stable} stable`);
+    const rollout = await ctx.watch(spec.namespace, canaryName);
+    const failure = rolloutFailureOf(canaryName, rollout, describePodFailure);
+    if (failure !== undefined)
+      return abort(step, failure, rollout.outcome === 'failed' ? rollout.podFailures : []);
+    health = await ctx.checkHealth();
+    const unhealthy = healthFailure(health);
+    if (unhealthy !== undefined) return abort(step, unhealthy, []);
+  }
+
+  const promote = imagePatch(changes, ctx.annotations) as { metadata: object; spec: { template: object } };
+  await cluster.patchDeployment(
+    spec.namespace,
+    name,
+    { metadata: promote.metadata, spec: { ...promote.spec, replicas } },
+    'strategic',
+  );
+  const promoted = await ctx.watch(spec.namespace, name);
+  const failure = rolloutFailureOf(name, promoted, describePodFailure);
+  if (failure !== undefined) {
+    // The stable Deployment already has the new template: undo it, then drop the canary.
+    const rollback =
+      spec.autoRollback && previousRevision !== undefined
+        ? await rollbackDeployment(cluster, spec.namespace, name, { revision: previousRevision })
+        : undefined;
+    const result = await abort(100, failure, promoted.outcome === 'failed' ? promoted.podFailures : []);
+    return rollback === undefined ? result : { ...result, rollbacks: [rollback] };
+  }
+  await cluster.deleteDeployment(spec.namespace, canaryName);
+  ctx.mark('promoted', `${name} runs ${ctx.facts.version} on ${replicas} replica(s); canary removed`);
+  health = await ctx.checkHealth();
+  return {
+    deployments,
+    revision: promoted.revision,
+    previousRevision,
+    failure: healthFailure(health),
+    podFailures: [],
+    health,
+    reverted: undefined,
+    revertedToVersion: undefined,
+    rollbacks: [],
+  };
+}
+
+function failNoTarget(): never {
+  throw new InputError('deployment', 'no Deployment was named', `Name the Deployment in 'deployment'.`);
+}

@@ -1,0 +1,76 @@
+/**
+ * A deploy stand: the Kubernetes API test server and the GitHub API test server side by side,
+ * a repository with a commit to deploy, and the env that points a bundled action at both.
+ */
+import { startGitHubServer, type GitHubServer } from './github-server/server.ts';
+import { startKubeServer, type KubeServer, type KubeServerOptions } from './kube-server/server.ts';
+
+export const REPOSITORY = 'octo-org/hello-service';
+export const NAMESPACE = 'shop';
+
+export interface DeployStand {
+  readonly kube: KubeServer;
+  readonly github: GitHubServer;
+  /** The commit being deployed. */
+  readonly sha: string;
+  /** Env for runAction: GitHub API URL, repository and sha. */
+  readonly env: Record<string, string>;
+  /** Seeds a Deployment `name` running `image` with `replicas`, and waits until it has rolled out. */
+  seedDeployment(
+    name: string,
+    image: string,
+    options?: { replicas?: number; progressDeadlineSeconds?: number; labels?: Record<string, string> },
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startDeployStand(options: KubeServerOptions = {}): Promise<DeployStand> {
+  const kube = await startKubeServer({ namespaces: [NAMESPACE], ...options });
+  const github = await startGitHubServer();
+  github.state.addRepository(REPOSITORY, { files: { 'README.md': '# hello-service\n' } });
+  const sha = github.state.addCommit(REPOSITORY, {
+    files: { 'src/index.ts': 'export {};\n' },
+    message: 'Release 1.1.0',
+  });
+  return {
+    kube,
+    github,
+    sha,
+    env: { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: sha },
+    async seedDeployment(name, image, seed = {}) {
+      const labels = seed.labels ?? { app: name };
+      kube.state.create({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name,
+          namespace: NAMESPACE,
+          labels,
+          annotations: { 'rollgate.dev/version': image.split(':').at(-1) ?? '' },
+        },
+        spec: {
+          replicas: seed.replicas ?? 3,
+          ...(seed.progressDeadlineSeconds === undefined
+            ? {}
+            : { progressDeadlineSeconds: seed.progressDeadlineSeconds }),
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 8080 }] }] },
+          },
+        },
+      });
+      await kube.waitForIdle();
+    },
+    async close() {
+      await Promise.all([kube.close(), github.close()]);
+    },
+  };
+}
+
+type WithPodTemplate = { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined;
+
+/** The image of the first container of a Deployment's or ReplicaSet's pod template. */
+export function imageOf(object: unknown): string | undefined {
+  return (object as WithPodTemplate)?.spec?.template?.spec?.containers?.[0]?.image;
+}
