@@ -104,7 +104,7 @@ export async function runRollback(
         namespace: spec.namespace,
         name,
         timeoutMs: spec.timeoutMs,
-        restartThreshold: Number.MAX_SAFE_INTEGER,
+        restartThreshold: undefined,
         now: ports.now,
         onProgress: ports.log,
       });

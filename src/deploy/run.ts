@@ -113,7 +113,7 @@ export async function runDeploy(
         namespace,
         name,
         timeoutMs: spec.timeoutMs,
-        restartThreshold: failFast ? spec.restartThreshold : Number.MAX_SAFE_INTEGER,
+        restartThreshold: failFast ? spec.restartThreshold : undefined,
         now: ports.now,
         onProgress: ports.log,
       }),

@@ -121,7 +121,10 @@ async function checkUrl(
       failures = 0;
       if (streak >= spec.consecutiveSuccesses) break;
     } else {
-      lastFailure = failure;
+      // An attempt cut short by the overall deadline says nothing new; keep the real failure before it.
+      const cutShort =
+        timeoutMs < spec.timeoutMs && outcome.kind === 'error' && outcome.error.startsWith('timed out');
+      if (!cutShort || failures === 0) lastFailure = failure;
       failures++;
       streak = 0;
     }

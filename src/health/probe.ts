@@ -162,7 +162,8 @@ const TLS_REASONS: Record<string, string> = {
 /** Names a transport failure the way an operator thinks of it: refused, DNS, TLS, timeout, reset. */
 export function describeTransportError(error: Error & { code?: string }, timeoutMs?: number): string {
   const code = error.code ?? '';
-  if (code === 'ROLLGATE_TIMEOUT') return `timed out after ${timeoutMs ?? '?'} ms`;
+  if (code === 'ROLLGATE_TIMEOUT')
+    return `timed out after ${timeoutMs === undefined ? '?' : Math.round(timeoutMs)} ms`;
   if (code in TLS_REASONS) return `TLS error: ${TLS_REASONS[code] ?? code} (${code})`;
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(error.message))
     return `TLS error: ${error.message}${code ? ` (${code})` : ''}`;

@@ -1,8 +1,13 @@
 import type { HealthReport } from './check.ts';
+import type { ReadinessReport } from './readiness.ts';
 
 /** The job summary a person reads: one row per URL with attempts, last status, p50/p95 and verdict. */
-export function renderHealthSummary(report: HealthReport): string {
-  const title = report.healthy ? '### ✅ Health check passed' : '### ❌ Health check failed';
+export function renderHealthSummary(
+  report: HealthReport,
+  readiness: readonly ReadinessReport[] = [],
+): string {
+  const healthy = report.healthy && readiness.every((r) => r.ready);
+  const title = healthy ? '### ✅ Health check passed' : '### ❌ Health check failed';
   const rows = report.urls.map((u) =>
     [
       `\`${escapeCell(u.url)}\``,
@@ -22,6 +27,17 @@ export function renderHealthSummary(report: HealthReport): string {
     '|---|---:|---:|---:|---:|---|',
     ...rows.map((row) => `| ${row} |`),
     '',
+    ...(readiness.length === 0
+      ? []
+      : [
+          '| Deployment | Ready | Verdict |',
+          '|---|---|---|',
+          ...readiness.map(
+            (r) =>
+              `| ${r.deployment} | ${r.ready ? 'yes' : 'no'} | ${r.ready ? '✅' : '❌'} ${escapeCell(r.message)} |`,
+          ),
+          '',
+        ]),
   ].join('\n');
 }
 

@@ -62,8 +62,11 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Parses the health-check inputs; every problem names its input and how to fix it. */
-export function parseHealthCheckSpec(raw: RawHealthCheckInputs): HealthCheckSpec {
-  const urls = parseUrls(raw.url);
+export function parseHealthCheckSpec(
+  raw: RawHealthCheckInputs,
+  options: { urlRequired?: boolean } = {},
+): HealthCheckSpec {
+  const urls = options.urlRequired === false && raw.url.trim() === '' ? [] : parseUrls(raw.url);
   const timeoutMs = positiveDuration('timeout', orDefault(raw.timeout, '5s'));
   const intervalMs = parseDuration('interval', orDefault(raw.interval, '2s'));
   const maxIntervalMs =
@@ -124,7 +127,7 @@ function parseUrls(raw: string): URL[] {
     throw new InputError(
       'url',
       'no URL was given',
-      `Set 'url' to one URL per line, for example 'https://staging.example.com/healthz'.`,
+      `Set 'url' to one URL per line, for example 'https://staging.example.com/healthz' (or 'deployment' for Kubernetes readiness).`,
     );
   }
   return lines.map((line) => {

@@ -10,8 +10,11 @@ export interface RolloutWatchOptions {
   readonly name: string;
   /** Give up after this long (the action's `timeout`). */
   readonly timeoutMs: number;
-  /** Container restarts that count as a failed rollout. */
-  readonly restartThreshold: number;
+  /**
+   * Container restarts that count as a failed rollout; fatal waiting reasons fail it too.
+   * Undefined: judge only as `kubectl rollout status` does (no fail-fast on pods).
+   */
+  readonly restartThreshold: number | undefined;
   readonly now: () => number;
   readonly onProgress: (line: string) => void;
 }
@@ -110,7 +113,7 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
     newHash = { revision, hash: current?.metadata?.labels?.['pod-template-hash'] };
   };
   const judgePods = (): void => {
-    if (newHash?.hash === undefined) return;
+    if (newHash?.hash === undefined || options.restartThreshold === undefined) return;
     const hash = newHash.hash;
     const failures = findPodFailures(
       [...pods.values()].filter((pod) => pod.metadata?.labels?.['pod-template-hash'] === hash),

@@ -406,6 +406,15 @@ describe('runHealthCheck: per-request timeout', () => {
   );
 });
 
+test('reports the real failure, not the attempt the deadline cut short', async () => {
+  const cutShort: Step = { kind: 'error', error: 'timed out after 2000 ms', latencyMs: 2000, takesMs: 2000 };
+  const { report } = await check(
+    { timeoutMs: 5000, intervalMs: 1000, backoff: 1, deadlineMs: 3500 },
+    { [URL_A]: [{ ...fail(503, 500), takesMs: 500 }, cutShort] },
+  );
+  expect(report.urls[0]?.reason).toMatch(/: expected status 200-299, got 503$/);
+});
+
 describe('runHealthCheck: latency budget', () => {
   test.each([
     { name: 'under the budget', latencies: [100], max: 200, healthy: true, p95: 100 },

@@ -1,0 +1,23 @@
+import { checkReadiness, type ReadinessReport } from '../../src/health/readiness.ts';
+import { connectCluster } from '../../src/kubernetes/cluster.ts';
+import {
+  chooseKubeconfigSource,
+  kubeconfigSecrets,
+  loadKubeConfig,
+} from '../../src/kubernetes/credentials.ts';
+import * as core from '../runner-io.ts';
+
+/** Kubernetes readiness of the named Deployments; imported only when `deployment` is set. */
+export async function readinessStep(
+  deployments: readonly string[],
+  namespace: string,
+  kubeconfig: string,
+  deadlineMs: number,
+): Promise<ReadinessReport[]> {
+  for (const secret of kubeconfigSecrets(kubeconfig)) core.setSecret(secret);
+  const cluster = await connectCluster(await loadKubeConfig(chooseKubeconfigSource(kubeconfig, process.env)));
+  core.info(
+    `Waiting for ${deployments.length} Deployment(s) in ${namespace} to be rolled out and available.`,
+  );
+  return checkReadiness(cluster, namespace, deployments, deadlineMs, () => performance.now(), core.info);
+}
