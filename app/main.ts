@@ -1,26 +1,34 @@
 /**
- * Starts the Rollgate App's HTTP server. Until the webhook handlers land, it answers Probot's
- * health endpoint (`GET /ping` → `PONG`) and refuses webhooks with 503 so GitHub shows the
- * delivery as failed rather than silently accepted.
+ * `npm start`: Rollgate on Probot's own server. Configuration comes from the environment:
+ * APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH), WEBHOOK_SECRET, PORT, HOST, WEBHOOK_PATH,
+ * LOG_LEVEL, LOG_FORMAT, REDIS_URL, and GHE_HOST / GHE_PROTOCOL for GitHub Enterprise Server.
+ * `GET /ping` answers PONG.
  */
-import http from 'node:http';
+import Bottleneck from 'bottleneck';
+import { ProbotOctokit, run } from 'probot';
+import rollgate from './index.ts';
 
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? 'localhost';
-const webhookPath = process.env.WEBHOOK_PATH ?? '/api/github/webhooks';
-
-const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/ping') {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('PONG');
-    return;
-  }
-  if (req.url === webhookPath) {
-    res.writeHead(503, { 'content-type': 'text/plain' }).end('Rollgate does not handle webhooks yet.\n');
-    return;
-  }
-  res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+// GitHub asks for a second between content-creating requests and more between those that notify
+// people (comments), against its secondary rate limits; Probot's throttling plugin spaces them so.
+// ROLLGATE_WRITE_INTERVAL_MS and ROLLGATE_NOTIFICATION_INTERVAL_MS tune the spacing for a GitHub
+// Enterprise Server with other limits.
+const interval = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
+};
+const write = new Bottleneck.Group({
+  id: 'rollgate-write',
+  maxConcurrent: 1,
+  minTime: interval('ROLLGATE_WRITE_INTERVAL_MS', 1000),
 });
-
-server.listen(port, host, () => {
-  console.log(`Rollgate App listening on http://${host}:${port} (webhooks at ${webhookPath})`);
+const notifications = new Bottleneck.Group({
+  id: 'rollgate-notifications',
+  maxConcurrent: 1,
+  minTime: interval('ROLLGATE_NOTIFICATION_INTERVAL_MS', 3000),
 });
+const Octokit = ProbotOctokit.defaults((options: { throttle?: Record<string, unknown> } | undefined) => ({
+  ...options,
+  throttle: { ...options?.throttle, write, notifications },
+}));
+
+await run(rollgate, { Octokit });

@@ -9,11 +9,8 @@ export type KubeconfigSource =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'in-cluster' };
 
-export interface CredentialEnvironment {
-  readonly KUBECONFIG?: string | undefined;
-  readonly KUBERNETES_SERVICE_HOST?: string | undefined;
-  readonly KUBERNETES_SERVICE_PORT?: string | undefined;
-}
+/** The process environment, as far as credentials go: KUBECONFIG, KUBERNETES_SERVICE_HOST and _PORT. */
+export type CredentialEnvironment = Readonly<Record<string, string | undefined>>;
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 

@@ -329,6 +329,32 @@ export function buildCommit(
   };
 }
 
+/** A commit as the Git database API returns it (`GET /git/commits/{sha}`). */
+export function buildGitCommit(
+  links: Links,
+  repository: RepositoryRecord,
+  commit: CommitRecord,
+): Schemas['git-commit'] {
+  const api = `${links.api}/repos/${repository.fullName}`;
+  const signature = { name: commit.author.name, email: commit.author.email, date: iso(commit.author.date) };
+  return {
+    sha: commit.sha,
+    node_id: nodeId('Commit', commit.sha),
+    url: `${api}/git/commits/${commit.sha}`,
+    html_url: `${links.web}/${repository.fullName}/commit/${commit.sha}`,
+    author: signature,
+    committer: signature,
+    message: commit.message,
+    tree: { sha: treeSha(commit.tree), url: `${api}/git/trees/${treeSha(commit.tree)}` },
+    parents: commit.parents.map((sha) => ({
+      sha,
+      url: `${api}/git/commits/${sha}`,
+      html_url: `${links.web}/${repository.fullName}/commit/${sha}`,
+    })),
+    verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+  };
+}
+
 export function buildDiffEntries(
   links: Links,
   repository: RepositoryRecord,
@@ -586,12 +612,12 @@ export function buildPullRequest(
   const api = `${links.api}/repos/${repository.fullName}`;
   const url = `${api}/pulls/${pull.number}`;
   const html = `${links.web}/${repository.fullName}/pull/${pull.number}`;
-  const side = (ref: string, sha: string) => ({
-    label: `${repository.owner.login}:${ref}`,
+  const side = (ref: string, sha: string, from: RepositoryRecord = repository) => ({
+    label: `${from.owner.login}:${ref}`,
     ref,
     sha,
-    user: buildSimpleUser(links, repository.owner),
-    repo: buildRepository(links, repository),
+    user: buildSimpleUser(links, from.owner),
+    repo: buildRepository(links, from),
   });
   const merged = pull.mergedAt !== null;
   return {
@@ -633,7 +659,7 @@ export function buildPullRequest(
     assignees: [],
     requested_reviewers: [],
     requested_teams: [],
-    head: side(pull.head.ref, headSha(repository, pull)),
+    head: side(pull.head.ref, headSha(repository, pull), pull.head.fork),
     base: side(pull.base.ref, repository.refs.get(`refs/heads/${pull.base.ref}`) ?? pull.base.sha),
     _links: {
       comments: { href: `${api}/issues/${pull.number}/comments` },

@@ -86,7 +86,8 @@ export interface PullRequestRecord extends IssueRecord {
   readonly body: string | null;
   readonly state: 'open' | 'closed';
   readonly draft: boolean;
-  readonly head: { readonly ref: string; readonly sha: string };
+  /** `fork`: the repository the head branch lives in, when the pull request comes from a fork. */
+  readonly head: { readonly ref: string; readonly sha: string; readonly fork?: RepositoryRecord };
   readonly base: { readonly ref: string; readonly sha: string };
   readonly mergedAt: Date | null;
   readonly createdAt: Date;
@@ -250,6 +251,8 @@ export interface PullRequestSeed {
   readonly state?: 'open' | 'closed';
   readonly merged?: boolean;
   readonly labels?: readonly string[];
+  /** A fork (`owner/name`, seeded with addRepository) the pull request comes from; its head commit is `head` here. */
+  readonly fork?: string;
 }
 
 export interface ReleaseSeed {
@@ -540,13 +543,38 @@ export class GitHubState {
       user: this.user(seed.user ?? this.viewer.login),
       state: merged ? 'closed' : (seed.state ?? 'open'),
       draft: seed.draft ?? false,
-      head: { ref: seed.head, sha: headSha },
+      head: {
+        ref: seed.head,
+        sha: headSha,
+        ...(seed.fork === undefined ? {} : { fork: this.seeded(seed.fork) }),
+      },
       base: { ref: base, sha: baseSha },
       mergedAt: merged ? this.now() : null,
       createdAt: this.now(),
       labels: seed.labels ?? [],
     };
     repository.pulls.set(record.number, record);
+    return record;
+  }
+
+  /** Adds a comment to an issue or pull request, as `user` wrote it (not through the App). */
+  addComment(
+    fullName: string,
+    issueNumber: number,
+    seed: { user: string; body: string },
+  ): IssueCommentRecord {
+    const repository = this.seeded(fullName);
+    const now = this.now();
+    const record: IssueCommentRecord = {
+      id: this.nextId(),
+      issueNumber,
+      body: seed.body,
+      user: this.user(seed.user),
+      viaApp: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    repository.comments.set(record.id, record);
     return record;
   }
 

@@ -2,7 +2,9 @@
  * Git references (https://docs.github.com/rest/git/refs). `{ref}` in paths is written without the
  * `refs/` prefix (`heads/main`); the create body's `ref` is fully qualified (`refs/heads/main`).
  */
-import { buildGitRef } from '../fixtures.ts';
+import { createHash } from 'node:crypto';
+import { buildGitCommit, buildGitRef } from '../fixtures.ts';
+import { treeSha } from '../history.ts';
 import type { RepositoryRecord } from '../state.ts';
 import {
   ApiError,
@@ -15,7 +17,50 @@ import {
   type RouteTable,
 } from './handler.ts';
 
+/** Git's well-known empty tree, which exists in every repository. */
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
 export const gitRoutes: RouteTable = {
+  'git/create-commit': (request, context) => {
+    const repository = requireRepository(request, context);
+    const account = requireAccount(request);
+    const { message, tree, parents = [] } = bodyOf(request, 'git/create-commit');
+    const files =
+      tree === EMPTY_TREE
+        ? new Map<string, string>()
+        : [...repository.commits.values()].find((commit) => treeSha(commit.tree) === tree)?.tree;
+    if (files === undefined) throw new ApiError(422, 'Tree SHA does not exist');
+    for (const parent of parents)
+      if (!repository.commits.has(parent))
+        throw new ApiError(422, 'Parent SHA does not exist or is not a commit object');
+    const sha = createHash('sha1')
+      .update(`${repository.fullName}\n${context.state.nextId()}\n${parents.join(' ')}\n${message}`)
+      .digest('hex');
+    const commit = {
+      sha,
+      parents,
+      message,
+      author: {
+        name: account.login,
+        email: `${account.login}@users.noreply.github.com`,
+        date: context.state.now(),
+      },
+      authorAccount: account,
+      tree: new Map(files),
+    };
+    repository.commits.set(sha, commit);
+    return {
+      status: 201,
+      body: buildGitCommit(context.links, repository, commit),
+      headers: { location: `${context.links.api}/repos/${repository.fullName}/git/commits/${sha}` },
+    };
+  },
+  'git/get-commit': (request, context) => {
+    const repository = requireRepository(request, context);
+    const commit = repository.commits.get(stringParam(request, 'commit_sha'));
+    if (commit === undefined) throw notFound();
+    return { status: 200, body: buildGitCommit(context.links, repository, commit) };
+  },
   'git/create-ref': (request, context) => {
     const repository = requireRepository(request, context);
     requireAccount(request);

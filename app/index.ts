@@ -1,0 +1,11 @@
+import type { Probot } from 'probot';
+import { handleComment } from './handlers/comment.ts';
+import { handleDeploymentStatus } from './handlers/deployment-status.ts';
+import { handleRelease } from './handlers/release.ts';
+
+/** The Rollgate GitHub App: wires webhook events to their handlers. */
+export default function rollgate(app: Probot): void {
+  app.on('issue_comment.created', handleComment);
+  app.on('deployment_status.created', handleDeploymentStatus);
+  app.on('release.published', handleRelease);
+}

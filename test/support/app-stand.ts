@@ -1,0 +1,214 @@
+/**
+ * The App under test, for real: `node app/main.ts` (what `npm start` runs) as a child process on a
+ * free port, talking to the GitHub API test server through Probot's GHE_HOST, receiving webhooks
+ * signed with its secret and built from @octokit/webhooks-examples payloads.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closedPort } from './http-target.ts';
+import { repositoryRoot } from './runner.ts';
+import { startGitHubServer, type GitHubServer } from './github-server/server.ts';
+
+export const REPOSITORY = 'octo-org/hello-service';
+export const WEBHOOK_SECRET = 'rollgate-webhook-secret';
+
+export const CONFIG = `environments:
+  staging:
+    url: https://staging.example.com
+    auto_deploy: [release]
+  production:
+    url: https://example.com
+    production: true
+commands:
+  permission: write
+`;
+
+export interface AppStand {
+  readonly github: GitHubServer;
+  readonly url: string;
+  readonly installationId: number;
+  readonly pullNumber: number;
+  readonly headSha: string;
+  /** Delivers a webhook as GitHub does; resolves with the App's HTTP status. */
+  send(event: string, payload: unknown, options?: { delivery?: string; secret?: string }): Promise<number>;
+  /** A pull-request comment by `user`, seeded on the server and delivered as `issue_comment.created`. */
+  comment(
+    body: string,
+    options?: { user?: string; pullNumber?: number; delivery?: string },
+  ): Promise<{ status: number; commentId: number; delivery: string }>;
+  /** The App's log so far. */
+  log(): string;
+  close(): Promise<void>;
+}
+
+type Example = Record<string, unknown> & { action?: string };
+let examples: { name: string; examples: Example[] }[] | undefined;
+
+/** A real example payload of GitHub's for `event.action`, deep-copied. */
+export function examplePayload(event: string, action: string): Example {
+  examples ??= JSON.parse(
+    readFileSync(
+      join(repositoryRoot, 'node_modules/@octokit/webhooks-examples/api.github.com/index.json'),
+      'utf8',
+    ),
+  ) as { name: string; examples: Example[] }[];
+  const found = examples.find((e) => e.name === event)?.examples.find((e) => e.action === action);
+  if (found === undefined) throw new Error(`no webhooks example for ${event}.${action}`);
+  return structuredClone(found);
+}
+
+export async function startAppStand(
+  options: { config?: string | null; env?: Record<string, string> } = {},
+): Promise<AppStand> {
+  const github = await startGitHubServer();
+  const [owner = '', name = ''] = REPOSITORY.split('/');
+  const files: Record<string, string> = { 'README.md': '# hello-service\n' };
+  if (options.config !== null) files['.github/rollgate.yml'] = options.config ?? CONFIG;
+  github.state.addRepository(REPOSITORY, { files });
+  github.state.addCollaborator(REPOSITORY, 'octocat', 'write');
+  github.state.addCollaborator(REPOSITORY, 'monalisa', 'write');
+  github.state.addCollaborator(REPOSITORY, 'hubot', 'read');
+  github.state.addCollaborator(REPOSITORY, 'admin-alice', 'admin');
+  const headSha = github.state.addCommit(REPOSITORY, {
+    branch: 'feature/checkout',
+    files: { 'src/checkout.ts': 'export {};\n' },
+    message: 'Checkout v2',
+  });
+  const pull = github.state.addPullRequest(REPOSITORY, {
+    head: 'feature/checkout',
+    title: 'Checkout v2',
+    user: 'octocat',
+  });
+  const installation = github.state.installApp(owner);
+
+  const port = await closedPort();
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const child: ChildProcess = spawn(process.execPath, [join(repositoryRoot, 'app', 'main.ts')], {
+    cwd: repositoryRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      APP_ID: '4242',
+      PRIVATE_KEY: privateKey,
+      WEBHOOK_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      GHE_HOST: github.host,
+      GHE_PROTOCOL: 'http',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      // The test server has no secondary rate limits: no need to space writes by GitHub's second.
+      ROLLGATE_WRITE_INTERVAL_MS: '5',
+      ROLLGATE_NOTIFICATION_INTERVAL_MS: '5',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForPing(url, child, () => output);
+
+  let commentCounter = 0;
+  const stand: AppStand = {
+    github,
+    url,
+    installationId: installation.id,
+    pullNumber: pull.number,
+    headSha,
+    async send(event, payload, sendOptions = {}) {
+      const body = JSON.stringify(payload);
+      const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
+        .update(body)
+        .digest('hex')}`;
+      const response = await fetch(`${url}/api/github/webhooks`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': event,
+          'x-github-delivery': sendOptions.delivery ?? randomUUID(),
+          'x-hub-signature-256': signature,
+          'user-agent': 'GitHub-Hookshot/rollgate-test',
+        },
+        body,
+      });
+      await response.arrayBuffer();
+      return response.status;
+    },
+    async comment(text, commentOptions = {}) {
+      const user = commentOptions.user ?? 'octocat';
+      const number = commentOptions.pullNumber ?? pull.number;
+      const seeded = github.state.addComment(REPOSITORY, number, { user, body: text });
+      commentCounter++;
+      const payload = examplePayload('issue_comment', 'created');
+      const repository = {
+        ...(payload.repository as object),
+        name,
+        full_name: REPOSITORY,
+        owner: { ...(payload.repository as { owner: object }).owner, login: owner },
+        html_url: `https://github.com/${REPOSITORY}`,
+      };
+      const issue = {
+        ...(payload.issue as object),
+        number,
+        pull_request: {
+          url: `${github.url}/repos/${REPOSITORY}/pulls/${number}`,
+          html_url: `https://github.com/${REPOSITORY}/pull/${number}`,
+          diff_url: '',
+          patch_url: '',
+          merged_at: null,
+        },
+      };
+      const comment = {
+        ...(payload.comment as object),
+        id: seeded.id,
+        body: text,
+        html_url: `https://github.com/${REPOSITORY}/pull/${number}#issuecomment-${seeded.id}`,
+        user: { ...(payload.comment as { user: object }).user, login: user, type: 'User' },
+      };
+      const delivery = commentOptions.delivery ?? `comment-${commentCounter}-${randomUUID()}`;
+      const status = await stand.send(
+        'issue_comment',
+        {
+          ...payload,
+          repository,
+          issue,
+          comment,
+          sender: comment.user,
+          installation: { id: installation.id, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
+        },
+        { delivery },
+      );
+      return { status, commentId: seeded.id, delivery };
+    },
+    log: () => output,
+    async close() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await github.close();
+    },
+  };
+  return stand;
+}
+
+async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the App exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/ping`);
+      if ((await response.text()) === 'PONG') return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 20_000)
+      throw new Error(`the App did not answer /ping within 20 s:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
