@@ -26,9 +26,13 @@ const notifications = new Bottleneck.Group({
   maxConcurrent: 1,
   minTime: interval('ROLLGATE_NOTIFICATION_INTERVAL_MS', 3000),
 });
+// Octokit's retry plugin retries 409s too; GitHub's 409 for a deployment means required status
+// checks are not green, which trying again 14 s later does not change.
+const doNotRetry = [400, 401, 403, 404, 409, 410, 422, 451];
 const Octokit = ProbotOctokit.defaults((options: { throttle?: Record<string, unknown> } | undefined) => ({
   ...options,
   throttle: { ...options?.throttle, write, notifications },
+  retry: { doNotRetry },
 }));
 
 await run(rollgate, { Octokit });

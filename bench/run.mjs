@@ -161,6 +161,9 @@ results.healthProbes = await probeRate();
 console.log('deploy: rollout to report, crash-loop to rollback, kubectl-style baseline …');
 const { deployBenchmarks } = await import('./deploy.bench.mjs');
 results.deploy = await deployBenchmarks(Number(process.env.BENCH_DEPLOY_RUNS ?? 5));
+console.log('app: /deploy webhooks through the Probot server …');
+const { appBenchmarks } = await import('./app.bench.mjs');
+results.app = await appBenchmarks(Number(process.env.BENCH_APP_WEBHOOKS ?? 200), 10);
 
 writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(root, 'docs', 'benchmarks.md'), renderMarkdown(results));
@@ -221,6 +224,28 @@ function renderMarkdown(r) {
     `| kubectl-style baseline (\`kubectl rollout status\`, no fail-fast): failure known after | ${d.kubectlBaseline.failsAfterClusterSeconds} s of cluster time (${d.kubectlBaseline.realMsAtTimeScale} ms real at ×${d.kubectlBaseline.timeScale}) | — |`,
     '',
     `The baseline learns of the crash loop only when the Deployment's \`progressDeadlineSeconds\` (600) passes: "${d.kubectlBaseline.reason}".`,
+    '',
+    '## GitHub App',
+    '',
+    `${r.app.webhooks} signed \`issue_comment\` webhooks (\`/deploy <env>\`), ${r.app.concurrency} in flight, through the App as \`npm start\` runs it (Probot's server, signature`,
+    'verification, throttling spacing set to 0 since the stand-in has no secondary limits) against the GitHub API test server, which',
+    'validates every request and response against the OpenAPI description in the measuring process — so these figures are a floor.',
+    '',
+    '| measure | Rollgate | target |',
+    '|---|---:|---:|',
+    `| throughput | ${r.app.webhooksPerSecond} /deploy webhooks/s | — |`,
+    `| handling latency p50 / p99 | ${r.app.latencyP50Ms} / ${r.app.latencyP99Ms} ms | — |`,
+    `| App peak RSS under that load | ${r.app.peakRssMiB} MiB | < 200 MB |`,
+    `| GitHub API calls per /deploy | ${r.app.apiCallsPerDeploy} | ≤ 6 |`,
+    '',
+    'The calls of one `/deploy`, in order:',
+    '',
+    ...r.app.apiCalls.map((call, i) => `${i + 1}. \`${call}\``),
+    '',
+    'Over the target of 6: the claim reaction (👀) is what makes redeliveries and replicas safe; the lock read, the',
+    'in-progress commit and branch are what make twenty simultaneous requests safe; the check run, the sticky comment (list and',
+    'edit), the reply and the final reaction are what the user sees. Candidates to cut: reading the configuration with a',
+    'conditional request (ETag), and leaving the sticky comment to the first deployment status.',
     '',
   ].join('\n');
 }

@@ -102,18 +102,10 @@ describe('the App on a real Probot server against the GitHub API test server', (
     await settled(s, commentId);
     const deployment = [...repo(s).deployments.values()][0]!;
     for (const state of ['in_progress', 'success'] as const) {
-      const payload = examplePayload('deployment_status', 'created');
-      const statusPayload = {
-        ...payload,
-        repository: {
-          ...(payload.repository as object),
-          name: 'hello-service',
-          full_name: REPOSITORY,
-          owner: { ...(payload.repository as { owner: object }).owner, login: 'octo-org' },
-        },
-        installation: { id: s.installationId, node_id: 'x' },
+      const example = examplePayload('deployment_status', 'created');
+      const statusPayload = s.event('deployment_status', 'created', {
         deployment: {
-          ...(payload.deployment as object),
+          ...(example.deployment as object),
           id: deployment.id,
           sha: deployment.sha,
           ref: deployment.ref,
@@ -122,14 +114,14 @@ describe('the App on a real Probot server against the GitHub API test server', (
           payload: { version: s.headSha.slice(0, 7), requester: 'octocat', pull_request: s.pullNumber },
         },
         deployment_status: {
-          ...(payload.deployment_status as object),
+          ...(example.deployment_status as object),
           state,
           description: state === 'success' ? '1.2.0 is live in staging' : 'Rolling out',
           log_url: 'https://github.com/octo-org/hello-service/actions/runs/42',
           environment_url: 'https://staging.example.com',
           updated_at: new Date().toISOString(),
         },
-      };
+      });
       expect(await s.send('deployment_status', statusPayload)).toBe(200);
       await eventually(
         () => s.github.callsTo('checks/update').length >= (state === 'success' ? 2 : 1) || undefined,
@@ -156,18 +148,12 @@ describe('the App on a real Probot server against the GitHub API test server', (
   test('a published release deploys to the environments that auto-deploy releases', async () => {
     const s = await start();
     s.github.state.addRelease(REPOSITORY, { tag: 'v1.4.0' });
-    const payload = examplePayload('release', 'published');
-    const status = await s.send('release', {
-      ...payload,
-      repository: {
-        ...(payload.repository as object),
-        name: 'hello-service',
-        full_name: REPOSITORY,
-        owner: { ...(payload.repository as { owner: object }).owner, login: 'octo-org' },
-      },
-      installation: { id: s.installationId, node_id: 'x' },
-      release: { ...(payload.release as object), tag_name: 'v1.4.0' },
-    });
+    const status = await s.send(
+      'release',
+      s.event('release', 'published', {
+        release: { ...(examplePayload('release', 'published').release as object), tag_name: 'v1.4.0' },
+      }),
+    );
     expect(status).toBe(200);
     const created = await eventually(
       () => s.github.callsTo('repos/create-deployment')[0],
@@ -249,12 +235,9 @@ describe('the App on a real Probot server against the GitHub API test server', (
       user: 'octocat',
       body: '/deploy staging',
     });
-    const payload = examplePayload('issue_comment', 'created');
-    const status = await s.send(
-      'issue_comment',
-      { ...payload, comment: { ...(payload.comment as object), id: seeded.id, body: '/deploy staging' } },
-      { secret: 'not-the-secret' },
-    );
+    const status = await s.send('issue_comment', s.commentPayload(seeded.id, '/deploy staging', 'octocat'), {
+      secret: 'not-the-secret',
+    });
     expect(status).toBeGreaterThanOrEqual(400);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(s.github.calls).toHaveLength(0);
@@ -310,41 +293,51 @@ describe('the App on a real Probot server against the GitHub API test server', (
     expect(check.output.summary).toMatch(/\.github\/rollgate\.yml:4:\d+/);
   });
 
+  test('a configuration that is not YAML is answered with its line and column', async () => {
+    const s = await start({ config: 'environments:\n  staging:\n    url: [https://staging.example.com\n' });
+    const { commentId } = await s.comment('/deploy staging');
+    expect(await settled(s, commentId)).toEqual(['eyes', 'confused']);
+    expect(replies(s)[0]).toMatch(/\.github\/rollgate\.yml:\d+:\d+/);
+    expect(s.github.callsTo('checks/create')[0]?.body).toMatchObject({
+      name: 'rollgate / config',
+      conclusion: 'failure',
+    });
+  });
+
+  test("GitHub's 409 for failing required checks is explained in plain words", async () => {
+    const s = await start();
+    s.github.state.addCommitStatus(REPOSITORY, s.headSha, { context: 'ci/test', state: 'failure' });
+    const { commentId } = await s.comment('/deploy staging');
+    expect(await settled(s, commentId)).toEqual(['eyes', 'confused']);
+    expect(replies(s)[0]).toContain(
+      'GitHub requires every commit status of the ref to be success before it deploys it',
+    );
+    expect(repo(s).deployments.size).toBe(0);
+    // Nothing half-done: the environment is not left marked as deploying.
+    expect(repo(s).refs.has('refs/heads/rollgate/deploying/staging')).toBe(false);
+  });
+
+  test('a GitHub API call that keeps failing ends in a reply that says what failed', async () => {
+    const s = await start();
+    s.github.failNext('repos/create-deployment', { status: 500, message: 'Server Error' }, 10);
+    const { commentId } = await s.comment('/deploy staging');
+    expect(await settled(s, commentId)).toEqual(['eyes', 'confused']);
+    expect(replies(s)[0]).toMatch(
+      /Creating a deployment of [0-9a-f]{40} to staging failed: Server Error \(HTTP 500\)/,
+    );
+    // Octokit's retry plugin tried again before giving up.
+    expect(s.github.callsTo('repos/create-deployment').length).toBeGreaterThan(1);
+  });
+
   test('a redelivered webhook creates nothing twice', async () => {
     const s = await start();
     const first = await s.comment('/deploy staging', { delivery: 'delivery-1' });
     await settled(s, first.commentId);
     // GitHub's redelivery: the same delivery id and payload.
     const comment = repo(s).comments.get(first.commentId)!;
-    const replay = await s.send(
-      'issue_comment',
-      {
-        ...examplePayload('issue_comment', 'created'),
-        repository: {
-          ...(examplePayload('issue_comment', 'created').repository as object),
-          name: 'hello-service',
-          full_name: REPOSITORY,
-          owner: { login: 'octo-org', id: 1, type: 'Organization' },
-        },
-        issue: {
-          ...(examplePayload('issue_comment', 'created').issue as object),
-          number: s.pullNumber,
-          pull_request: { url: '', html_url: '', diff_url: '', patch_url: '', merged_at: null },
-        },
-        comment: {
-          ...(examplePayload('issue_comment', 'created').comment as object),
-          id: comment.id,
-          body: comment.body,
-          user: {
-            ...(examplePayload('issue_comment', 'created').comment as { user: object }).user,
-            login: 'octocat',
-            type: 'User',
-          },
-        },
-        installation: { id: s.installationId, node_id: 'x' },
-      },
-      { delivery: first.delivery },
-    );
+    const replay = await s.send('issue_comment', s.commentPayload(comment.id, comment.body, 'octocat'), {
+      delivery: first.delivery,
+    });
     expect(replay).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(s.github.callsTo('repos/create-deployment')).toHaveLength(1);

@@ -31,8 +31,14 @@ export interface AppStand {
   readonly installationId: number;
   readonly pullNumber: number;
   readonly headSha: string;
+  /** The App process, for measuring it. */
+  readonly pid: number | undefined;
   /** Delivers a webhook as GitHub does; resolves with the App's HTTP status. */
   send(event: string, payload: unknown, options?: { delivery?: string; secret?: string }): Promise<number>;
+  /** GitHub's example payload of `event.action`, moved to this repository and installation. */
+  event(event: string, action: string, fields?: Record<string, unknown>): Record<string, unknown>;
+  /** The `issue_comment.created` payload of an existing comment. */
+  commentPayload(commentId: number, text: string, user: string, pullNumber?: number): Record<string, unknown>;
   /** A pull-request comment by `user`, seeded on the server and delivered as `issue_comment.created`. */
   comment(
     body: string,
@@ -89,7 +95,7 @@ export async function startAppStand(
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const child: ChildProcess = spawn(process.execPath, [join(repositoryRoot, 'app', 'main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, startArguments(), {
     cwd: repositoryRoot,
     env: {
       PATH: process.env.PATH ?? '',
@@ -122,6 +128,7 @@ export async function startAppStand(
     installationId: installation.id,
     pullNumber: pull.number,
     headSha,
+    pid: child.pid,
     async send(event, payload, sendOptions = {}) {
       const body = JSON.stringify(payload);
       const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
@@ -141,12 +148,8 @@ export async function startAppStand(
       await response.arrayBuffer();
       return response.status;
     },
-    async comment(text, commentOptions = {}) {
-      const user = commentOptions.user ?? 'octocat';
-      const number = commentOptions.pullNumber ?? pull.number;
-      const seeded = github.state.addComment(REPOSITORY, number, { user, body: text });
-      commentCounter++;
-      const payload = examplePayload('issue_comment', 'created');
+    event(event, action, fields = {}) {
+      const payload = examplePayload(event, action);
       const repository = {
         ...(payload.repository as object),
         name,
@@ -154,6 +157,15 @@ export async function startAppStand(
         owner: { ...(payload.repository as { owner: object }).owner, login: owner },
         html_url: `https://github.com/${REPOSITORY}`,
       };
+      return {
+        ...payload,
+        repository,
+        installation: { id: installation.id, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
+        ...fields,
+      };
+    },
+    commentPayload(commentId, text, user, number = pull.number) {
+      const payload = stand.event('issue_comment', 'created');
       const issue = {
         ...(payload.issue as object),
         number,
@@ -167,24 +179,22 @@ export async function startAppStand(
       };
       const comment = {
         ...(payload.comment as object),
-        id: seeded.id,
+        id: commentId,
         body: text,
-        html_url: `https://github.com/${REPOSITORY}/pull/${number}#issuecomment-${seeded.id}`,
+        html_url: `https://github.com/${REPOSITORY}/pull/${number}#issuecomment-${commentId}`,
         user: { ...(payload.comment as { user: object }).user, login: user, type: 'User' },
       };
+      return { ...payload, issue, comment, sender: comment.user };
+    },
+    async comment(text, commentOptions = {}) {
+      const user = commentOptions.user ?? 'octocat';
+      const number = commentOptions.pullNumber ?? pull.number;
+      const seeded = github.state.addComment(REPOSITORY, number, { user, body: text });
+      commentCounter++;
       const delivery = commentOptions.delivery ?? `comment-${commentCounter}-${randomUUID()}`;
-      const status = await stand.send(
-        'issue_comment',
-        {
-          ...payload,
-          repository,
-          issue,
-          comment,
-          sender: comment.user,
-          installation: { id: installation.id, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
-        },
-        { delivery },
-      );
+      const status = await stand.send('issue_comment', stand.commentPayload(seeded.id, text, user, number), {
+        delivery,
+      });
       return { status, commentId: seeded.id, delivery };
     },
     log: () => output,
@@ -195,6 +205,16 @@ export async function startAppStand(
     },
   };
   return stand;
+}
+
+/** The arguments of `npm start` (package.json's start script), so the stand runs what users run. */
+function startArguments(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start runs '${pkg.scripts.start}', not node`);
+  return args.map((arg) => (arg.endsWith('.ts') ? join(repositoryRoot, arg) : arg));
 }
 
 async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
