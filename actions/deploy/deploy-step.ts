@@ -76,17 +76,17 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
     throw new RollgateError(
       `Deployment ${event.id} is a rollback (task deploy:rollback).`,
       'The deploy action rolls out new versions; rollbacks are carried out by the rollback action.',
-      'Run OWNER/rollgate/actions/rollback@v1 for deployment events whose task is deploy:rollback (see workflows-templates/deploy-on-event.yml).',
+      'Run OWNER/rollgate/actions/rollback@v1 for deployment events whose task is deploy:rollback (see workflows-templates/rollgate-deploy-on-event.yml).',
     );
   }
   const payloadImage = typeof event?.payload.image === 'string' ? event.payload.image : '';
+  const sha = event?.sha || env.GITHUB_SHA || '';
   const spec = parseDeploySpec({
     ...raw,
     environment: raw.environment || event?.environment || '',
-    image: raw.image || payloadImage,
+    image: withShaTag(raw.image || payloadImage, sha),
   });
   const health = healthSpec(withHealthInputs, spec.healthUrl, raw['health-deadline']);
-  const sha = event?.sha || env.GITHUB_SHA || '';
   const version = deployVersion(raw.version, event, spec.image, sha);
 
   const kubeConfig = await loadKubeConfig(chooseKubeconfigSource(raw.kubeconfig, env));
@@ -134,6 +134,18 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
       'See the job summary for the timeline and the pod reasons; fix the release and deploy again.',
     );
   }
+}
+
+/**
+ * An image given without tag or digest gets the commit's tag as the build action writes it
+ * (`sha-<short sha>`), so a deployment event of a sha needs no glue to name its image.
+ */
+function withShaTag(image: string, sha: string): string {
+  if (image === '' || sha === '') return image;
+  const reference = parseImageReference('image', image);
+  return reference.tag === undefined && reference.digest === undefined
+    ? `${image}:sha-${sha.slice(0, 7)}`
+    : image;
 }
 
 function readDeploymentEvent(env: NodeJS.ProcessEnv): DeploymentEvent | undefined {

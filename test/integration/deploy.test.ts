@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -461,5 +462,51 @@ describe('deploy action: bad inputs change nothing and say what to fix', () => {
       },
       /^Input 'canary-steps' is invalid: the steps are out of order \(50 then 10\)/,
     );
+  });
+});
+
+describe('deploy action on a deployment event from the App', () => {
+  test('adopts the Deployment, takes environment, sha and version from it, and tags an untagged image with the sha', async () => {
+    await stand.seedDeployment('api', 'ghcr.io/octo-org/api:1.0.0');
+    const octokit = new Octokit({ baseUrl: stand.github.url, auth: 'test-token' });
+    const [owner = '', repo = ''] = REPOSITORY.split('/');
+    const { data: deployment } = await octokit.rest.repos.createDeployment({
+      owner,
+      repo,
+      ref: stand.sha,
+      environment: 'staging',
+      payload: { version: '1.1.0', requester: 'octocat' },
+      auto_merge: false,
+      required_contexts: [],
+    });
+    if (!('id' in deployment)) throw new Error('no deployment');
+    const run = await runAction(action, {
+      inputs: {
+        namespace: NAMESPACE,
+        deployment: 'api',
+        image: 'ghcr.io/octo-org/api',
+        kubeconfig: stand.kube.kubeconfig(),
+        token: 'test-token',
+      },
+      env: {
+        ...stand.env,
+        GITHUB_EVENT_NAME: 'deployment',
+        GITHUB_SHA: 'ffac537e6cbbf934b08745a378932722df287a53',
+      },
+      event: {
+        name: 'deployment',
+        payload: { action: 'created', deployment, repository: { full_name: REPOSITORY } },
+      },
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs['deployment-id']).toBe(String(deployment.id));
+    expect(imageOf(stand.kube.state.deployment(NAMESPACE, 'api'))).toBe(
+      `ghcr.io/octo-org/api:sha-${stand.sha.slice(0, 7)}`,
+    );
+    expect(
+      stand.kube.state.deployment(NAMESPACE, 'api')?.metadata.annotations?.['rollgate.dev/version'],
+    ).toBe('1.1.0');
+    expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(1);
+    expect(statuses(String(deployment.id))).toEqual(['in_progress', 'success']);
   });
 });
