@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { Octokit } from '@octokit/rest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -468,18 +467,10 @@ describe('deploy action: bad inputs change nothing and say what to fix', () => {
 describe('deploy action on a deployment event from the App', () => {
   test('adopts the Deployment, takes environment, sha and version from it, and tags an untagged image with the sha', async () => {
     await stand.seedDeployment('api', 'ghcr.io/octo-org/api:1.0.0');
-    const octokit = new Octokit({ baseUrl: stand.github.url, auth: 'test-token' });
-    const [owner = '', repo = ''] = REPOSITORY.split('/');
-    const { data: deployment } = await octokit.rest.repos.createDeployment({
-      owner,
-      repo,
-      ref: stand.sha,
-      environment: 'staging',
-      payload: { version: '1.1.0', requester: 'octocat' },
-      auto_merge: false,
-      required_contexts: [],
+    const deployment = await stand.createGitHubDeployment('staging', 'deploy', {
+      version: '1.1.0',
+      requester: 'octocat',
     });
-    if (!('id' in deployment)) throw new Error('no deployment');
     const run = await runAction(action, {
       inputs: {
         namespace: NAMESPACE,

@@ -6,7 +6,6 @@ import {
   REPOSITORY,
   type DeployStand,
 } from '../support/deploy-stand.ts';
-import { Octokit } from '@octokit/rest';
 import { runAction } from '../support/runner.ts';
 
 let stand: DeployStand;
@@ -92,19 +91,9 @@ describe('rollback action', () => {
   });
 
   test('carries out a deploy:rollback deployment event from the App, adopting its Deployment', async () => {
-    const octokit = new Octokit({ baseUrl: stand.github.url, auth: 'test-token' });
-    const [owner = '', repo = ''] = REPOSITORY.split('/');
-    const { data: deployment } = await octokit.rest.repos.createDeployment({
-      owner,
-      repo,
-      ref: stand.sha,
-      environment: 'production',
-      task: 'deploy:rollback',
-      payload: { version: '1.0.0' },
-      auto_merge: false,
-      required_contexts: [],
+    const deployment = await stand.createGitHubDeployment('production', 'deploy:rollback', {
+      version: '1.0.0',
     });
-    if (!('id' in deployment)) throw new Error('no deployment created');
     const created = stand.github.callsTo('repos/create-deployment').length;
 
     const run = await runAction('actions/rollback', {

@@ -2,6 +2,7 @@
  * A deploy stand: the Kubernetes API test server and the GitHub API test server side by side,
  * a repository with a commit to deploy, and the env that points a bundled action at both.
  */
+import { Octokit } from '@octokit/rest';
 import { startGitHubServer, type GitHubServer } from './github-server/server.ts';
 import { startKubeServer, type KubeServer, type KubeServerOptions } from './kube-server/server.ts';
 
@@ -15,6 +16,12 @@ export interface DeployStand {
   readonly sha: string;
   /** Env for runAction: GitHub API URL, repository and sha. */
   readonly env: Record<string, string>;
+  /** A GitHub Deployment of the stand's commit, as the App creates one (what a `deployment` event carries). */
+  createGitHubDeployment(
+    environment: string,
+    task: string,
+    payload: Record<string, unknown>,
+  ): Promise<Record<string, unknown> & { id: number }>;
   /** Seeds a Deployment `name` running `image` with `replicas`, and waits until it has rolled out. */
   seedDeployment(
     name: string,
@@ -37,6 +44,22 @@ export async function startDeployStand(options: KubeServerOptions = {}): Promise
     github,
     sha,
     env: { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: sha },
+    async createGitHubDeployment(environment, task, payload) {
+      const octokit = new Octokit({ baseUrl: github.url, auth: 'test-token' });
+      const [owner = '', repo = ''] = REPOSITORY.split('/');
+      const { data } = await octokit.rest.repos.createDeployment({
+        owner,
+        repo,
+        ref: sha,
+        environment,
+        task,
+        payload,
+        auto_merge: false,
+        required_contexts: [],
+      });
+      if (!('id' in data)) throw new Error('the GitHub API test server created no deployment');
+      return data;
+    },
     async seedDeployment(name, image, seed = {}) {
       const labels = seed.labels ?? { app: name };
       kube.state.create({
