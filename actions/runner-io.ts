@@ -7,7 +7,7 @@
  * Why not `@actions/core`: version 3 loads an HTTP client (for OIDC tokens) at import time,
  * which tripled an action's cold start over bare node; every action run pays cold start.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { EOL } from 'node:os';
 import { describeError } from '../src/errors.ts';
 
@@ -124,6 +124,13 @@ function escapeData(text: string): string {
 
 function escapeProperty(text: string): string {
   return escapeData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
+}
+
+/** The payload of the event that started the workflow (the file at GITHUB_EVENT_PATH), untyped. */
+export function readEventPayload(env: NodeJS.ProcessEnv = process.env): unknown {
+  if (!env.GITHUB_EVENT_PATH) return undefined;
+  const payload: unknown = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+  return payload;
 }
 
 /** The link to this workflow run, for logs of deployments and build records. */

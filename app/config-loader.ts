@@ -1,15 +1,12 @@
-import type { ProbotOctokit } from 'probot';
-import { ConfigError, parseConfigText, validateConfigObject } from '../src/config/parse.ts';
+import type { Context, ProbotOctokit } from 'probot';
+import { CONFIG_FILE, ConfigError, parseConfigText, validateConfigObject } from '../src/config/parse.ts';
 import type { RollgateConfig } from '../src/config/types.ts';
 
-export const CONFIG_FILE = '.github/rollgate.yml';
-
-/** What reading the configuration needs: the installation's Octokit, the repository, and Probot's merging reader. */
+/** What reading the configuration needs from a Probot context: its Octokit, its repository and `config`. */
 export interface ConfigSource {
   readonly octokit: InstanceType<typeof ProbotOctokit>;
-  readonly repo: { readonly owner: string; readonly repo: string };
-  /** `context.config('rollgate.yml')`: the file with `_extends` merged in. */
-  readonly readMerged: () => Promise<unknown>;
+  repo(): { owner: string; repo: string };
+  config: Context['config'];
 }
 
 /**
@@ -18,7 +15,7 @@ export interface ConfigSource {
  * file, Probot's `context.config` merges the two and the merged object is validated too.
  */
 export async function loadConfig(source: ConfigSource): Promise<RollgateConfig> {
-  const { repo } = source;
+  const repo = source.repo();
   let text: string | undefined;
   try {
     const { data } = await source.octokit.rest.repos.getContent({ ...repo, path: CONFIG_FILE });
@@ -29,9 +26,14 @@ export async function loadConfig(source: ConfigSource): Promise<RollgateConfig> 
   }
   if (text === undefined) return parseConfigText('', CONFIG_FILE);
   const local = parseConfigText(text, CONFIG_FILE);
-  if (!/^_extends\s*:/m.test(text)) return local;
-  const merged = await source.readMerged();
+  if (local.extends === undefined) return local;
+  // Arrays of the repository's file replace the base's (Probot would concatenate them).
+  const merged: unknown = await source.config(
+    'rollgate.yml',
+    {},
+    { arrayMerge: (_base: unknown[], own: unknown[]) => own },
+  );
   return validateConfigObject(merged ?? {}, `${CONFIG_FILE} (with _extends)`);
 }
 
-export { ConfigError };
+export { CONFIG_FILE, ConfigError };

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { runDeploy } from '../../src/deploy/run.ts';
 import { parseDeploySpec } from '../../src/deploy/spec.ts';
 import { renderDeploySummary } from '../../src/deploy/summary.ts';
@@ -6,18 +5,14 @@ import { RollgateError } from '../../src/errors.ts';
 import { parseDeploymentEvent, type DeploymentEvent } from '../../src/github/deployment-event.ts';
 import { createHttpProber } from '../../src/health/probe.ts';
 import {
+  HEALTH_CHECK_INPUTS,
+  healthCheckSecrets,
   parseHealthCheckSpec,
   type HealthCheckSpec,
-  type RawHealthCheckInputs,
 } from '../../src/health/spec.ts';
 import { parseInteger } from '../../src/inputs/scalars.ts';
-import { connectCluster } from '../../src/kubernetes/cluster.ts';
-import {
-  chooseKubeconfigSource,
-  kubeconfigSecrets,
-  loadKubeConfig,
-} from '../../src/kubernetes/credentials.ts';
 import { parseImageReference } from '../../src/kubernetes/image.ts';
+import { connectFromInput } from '../cluster-connection.ts';
 import { connectGitHub } from '../github-client.ts';
 import * as core from '../runner-io.ts';
 
@@ -42,22 +37,6 @@ const DEPLOY_INPUTS = [
   'deployment-id',
   'health-deadline',
 ] as const;
-const HEALTH_INPUTS = [
-  'url',
-  'method',
-  'headers',
-  'expected-status',
-  'expect-body',
-  'expect-json',
-  'health-timeout',
-  'interval',
-  'max-interval',
-  'backoff',
-  'deadline',
-  'consecutive-successes',
-  'max-latency-ms',
-  'max-redirects',
-] as const;
 
 /**
  * The deploy step, shared by `actions/deploy` and the root action (which adds the health-check
@@ -66,12 +45,8 @@ const HEALTH_INPUTS = [
 export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const raw = core.readInputs(DEPLOY_INPUTS);
   if (raw.token !== '') core.setSecret(raw.token);
-  if (raw.kubeconfig !== '') {
-    for (const secret of kubeconfigSecrets(raw.kubeconfig)) core.setSecret(secret);
-    if (!raw.kubeconfig.includes('\n')) core.setSecret(raw.kubeconfig);
-  }
   const env = process.env;
-  const event = readDeploymentEvent(env);
+  const event = parseDeploymentEvent(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
   if (event?.task === 'deploy:rollback') {
     throw new RollgateError(
       `Deployment ${event.id} is a rollback (task deploy:rollback).`,
@@ -89,8 +64,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const health = healthSpec(withHealthInputs, spec.healthUrl, raw['health-deadline']);
   const version = deployVersion(raw.version, event, spec.image, sha);
 
-  const kubeConfig = await loadKubeConfig(chooseKubeconfigSource(raw.kubeconfig, env));
-  const cluster = await connectCluster(kubeConfig);
+  const cluster = await connectFromInput(raw.kubeconfig);
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
 
@@ -148,11 +122,6 @@ function withShaTag(image: string, sha: string): string {
     : image;
 }
 
-function readDeploymentEvent(env: NodeJS.ProcessEnv): DeploymentEvent | undefined {
-  if (env.GITHUB_EVENT_NAME !== 'deployment' || !env.GITHUB_EVENT_PATH) return undefined;
-  return parseDeploymentEvent('deployment', JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')));
-}
-
 /** The version recorded: the input, the deployment's payload version, the image tag, or the short sha. */
 function deployVersion(
   input: string,
@@ -167,31 +136,24 @@ function deployVersion(
   return tag ?? sha.slice(0, 7);
 }
 
+/**
+ * The health check after the rollout: the root action's health-check inputs (its `url` and
+ * friends; `health-timeout` is the per-request timeout), or else `health-url` with defaults.
+ */
 function healthSpec(
   withHealthInputs: boolean,
   healthUrl: string | undefined,
   healthDeadline: string,
 ): HealthCheckSpec | undefined {
-  const raw: Record<string, string> = withHealthInputs ? core.readInputs(HEALTH_INPUTS) : {};
-  const url = raw.url || healthUrl || '';
-  if (url === '') return undefined;
-  const inputs: RawHealthCheckInputs = {
-    url,
-    method: raw.method ?? '',
-    headers: raw.headers ?? '',
-    'expected-status': raw['expected-status'] ?? '',
-    'expect-body': raw['expect-body'] ?? '',
-    'expect-json': raw['expect-json'] ?? '',
-    timeout: raw['health-timeout'] ?? '',
-    interval: raw.interval ?? '',
-    'max-interval': raw['max-interval'] ?? '',
-    backoff: raw.backoff ?? '',
-    deadline: raw.deadline || healthDeadline || '60s',
-    'consecutive-successes': raw['consecutive-successes'] ?? '',
-    'max-latency-ms': raw['max-latency-ms'] ?? '',
-    'max-redirects': raw['max-redirects'] ?? '',
-  };
-  for (const line of inputs.headers.split('\n'))
-    if (line.includes(':')) core.setSecret(line.slice(line.indexOf(':') + 1).trim());
-  return parseHealthCheckSpec(inputs);
+  const given = (name: (typeof HEALTH_CHECK_INPUTS)[number]): string =>
+    withHealthInputs ? core.getInput(name === 'timeout' ? 'health-timeout' : name) : '';
+  const raw = Object.fromEntries(HEALTH_CHECK_INPUTS.map((name) => [name, given(name)])) as Record<
+    (typeof HEALTH_CHECK_INPUTS)[number],
+    string
+  >;
+  raw.url ||= healthUrl ?? '';
+  if (raw.url === '') return undefined;
+  raw.deadline ||= healthDeadline || '60s';
+  for (const secret of healthCheckSecrets(raw)) core.setSecret(secret);
+  return parseHealthCheckSpec(raw);
 }

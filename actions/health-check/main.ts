@@ -4,30 +4,15 @@ import { join } from 'node:path';
 import { runHealthCheck, systemClock } from '../../src/health/check.ts';
 import { createHttpProber } from '../../src/health/probe.ts';
 import { renderHealthSummary } from '../../src/health/report.ts';
-import { parseHealthCheckSpec } from '../../src/health/spec.ts';
+import { HEALTH_CHECK_INPUTS, healthCheckSecrets, parseHealthCheckSpec } from '../../src/health/spec.ts';
 import { RollgateError } from '../../src/errors.ts';
 import { splitLines } from '../../src/inputs/scalars.ts';
 import * as core from '../runner-io.ts';
 
 void core.runAction(async () => {
-  const raw = core.readInputs([
-    'url',
-    'method',
-    'headers',
-    'expected-status',
-    'expect-body',
-    'expect-json',
-    'timeout',
-    'interval',
-    'max-interval',
-    'backoff',
-    'deadline',
-    'consecutive-successes',
-    'max-latency-ms',
-    'max-redirects',
-  ]);
+  const raw = core.readInputs(HEALTH_CHECK_INPUTS);
   const kube = core.readInputs(['deployment', 'namespace', 'kubeconfig']);
-  maskSecrets(raw.headers, raw.url);
+  for (const secret of healthCheckSecrets(raw)) core.setSecret(secret);
   const deployments = splitLines(kube.deployment);
   const spec = parseHealthCheckSpec(raw, { urlRequired: deployments.length === 0 });
 
@@ -77,15 +62,3 @@ void core.runAction(async () => {
   }
   core.info(`All ${report.urls.length} URL(s) healthy after ${report.attempts} attempt(s).`);
 });
-
-/** Header values and URL passwords are secrets: masked before anything could print them. */
-function maskSecrets(headers: string, urls: string): void {
-  for (const line of headers.split(/\r?\n/)) {
-    const value = line.slice(line.indexOf(':') + 1).trim();
-    if (line.includes(':') && value !== '') core.setSecret(value);
-  }
-  for (const line of urls.split(/\r?\n/)) {
-    const password = /^[a-z]+:\/\/[^/@:]*:([^/@]+)@/i.exec(line.trim())?.[1];
-    if (password !== undefined) core.setSecret(password);
-  }
-}

@@ -1,10 +1,5 @@
 import { checkReadiness, type ReadinessReport } from '../../src/health/readiness.ts';
-import { connectCluster } from '../../src/kubernetes/cluster.ts';
-import {
-  chooseKubeconfigSource,
-  kubeconfigSecrets,
-  loadKubeConfig,
-} from '../../src/kubernetes/credentials.ts';
+import { connectFromInput } from '../cluster-connection.ts';
 import * as core from '../runner-io.ts';
 
 /** Kubernetes readiness of the named Deployments; imported only when `deployment` is set. */
@@ -14,8 +9,7 @@ export async function readinessStep(
   kubeconfig: string,
   deadlineMs: number,
 ): Promise<ReadinessReport[]> {
-  for (const secret of kubeconfigSecrets(kubeconfig)) core.setSecret(secret);
-  const cluster = await connectCluster(await loadKubeConfig(chooseKubeconfigSource(kubeconfig, process.env)));
+  const cluster = await connectFromInput(kubeconfig);
   core.info(
     `Waiting for ${deployments.length} Deployment(s) in ${namespace} to be rolled out and available.`,
   );

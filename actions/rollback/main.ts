@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { runRollback } from '../../src/deploy/rollback-run.ts';
 import { InputError, RollgateError } from '../../src/errors.ts';
 import { parseDeploymentEvent } from '../../src/github/deployment-event.ts';
 import { formatDuration, parseDuration } from '../../src/inputs/duration.ts';
 import { parseInteger, splitLines } from '../../src/inputs/scalars.ts';
-import { connectCluster } from '../../src/kubernetes/cluster.ts';
-import {
-  chooseKubeconfigSource,
-  kubeconfigSecrets,
-  loadKubeConfig,
-} from '../../src/kubernetes/credentials.ts';
+import { connectFromInput } from '../cluster-connection.ts';
 import { connectGitHub } from '../github-client.ts';
 import * as core from '../runner-io.ts';
 
@@ -26,12 +20,8 @@ void core.runAction(async () => {
     'token',
   ]);
   if (raw.token !== '') core.setSecret(raw.token);
-  for (const secret of kubeconfigSecrets(raw.kubeconfig)) core.setSecret(secret);
   const env = process.env;
-  const event =
-    env.GITHUB_EVENT_NAME === 'deployment' && env.GITHUB_EVENT_PATH
-      ? parseDeploymentEvent('deployment', JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')))
-      : undefined;
+  const event = parseDeploymentEvent(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
   const environment = raw.environment || event?.environment || '';
   if (environment === '')
     throw new InputError(
@@ -57,7 +47,7 @@ void core.runAction(async () => {
     );
   const timeoutMs = parseDuration('timeout', raw.timeout || '60s');
 
-  const cluster = await connectCluster(await loadKubeConfig(chooseKubeconfigSource(raw.kubeconfig, env)));
+  const cluster = await connectFromInput(raw.kubeconfig);
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
   const outcome = await runRollback(

@@ -71,13 +71,7 @@ async function carryOut(
   const { data: pull } = await context.octokit.rest.pulls.get({ ...repo, pull_number: issue.number });
   let config: RollgateConfig;
   try {
-    config = await loadConfig({
-      octokit: context.octokit,
-      repo: context.repo(),
-      // Arrays of the repository's file replace the base's (Probot would concatenate them).
-      readMerged: () =>
-        context.config('rollgate.yml', {}, { arrayMerge: (_base: unknown[], own: unknown[]) => own }),
-    });
+    config = await loadConfig(context);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     await context.octokit.rest.checks.create({

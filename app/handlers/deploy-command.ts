@@ -58,7 +58,6 @@ export async function deployCommand(
     };
   }
 
-  const sha = command.ref === undefined ? run.pull.headSha : ref;
   const claim: LockHolder = {
     holder: run.user,
     reason: `deploy ${version}`,
@@ -78,7 +77,7 @@ export async function deployCommand(
   }
   try {
     const deployment = await createDeployment(context.octokit.rest.repos, repo, {
-      ref: sha,
+      ref,
       environment: command.environment,
       task: 'deploy',
       payload: {

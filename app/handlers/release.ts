@@ -5,13 +5,7 @@ import { loadConfig } from '../config-loader.ts';
 /** A published release is deployed to every environment whose `auto_deploy` lists `release`. */
 export async function handleRelease(context: Context<'release.published'>): Promise<void> {
   const { release } = context.payload;
-  const config = await loadConfig({
-    octokit: context.octokit,
-    repo: context.repo(),
-    // Arrays of the repository's file replace the base's (Probot would concatenate them).
-    readMerged: () =>
-      context.config('rollgate.yml', {}, { arrayMerge: (_base: unknown[], own: unknown[]) => own }),
-  });
+  const config = await loadConfig(context);
   const version = release.tag_name.replace(/^v(?=\d)/, '');
   for (const [name, environment] of [...config.environments]) {
     if (!environment.autoDeploy.includes('release')) continue;

@@ -1,5 +1,5 @@
 import type { Command } from '../commands/parse.ts';
-import { createDeployment, payloadVersion, type GitHubDeployment } from '../../src/github/deployments.ts';
+import { createDeployment, liveDeployments, payloadVersion } from '../../src/github/deployments.ts';
 import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 /**
@@ -17,22 +17,14 @@ export async function rollbackCommand(
     );
   }
   const repos = run.context.octokit.rest.repos;
-  const { data: deployments } = await repos.listDeployments({
-    ...run.repo,
-    environment: command.environment,
-    per_page: 50,
-  });
-  const successful: GitHubDeployment[] = [];
-  for (const deployment of deployments) {
-    const { data: statuses } = await repos.listDeploymentStatuses({
-      ...run.repo,
-      deployment_id: deployment.id,
-      per_page: 1,
-    });
-    if (['success', 'inactive'].includes(statuses[0]?.state ?? '') && deployment.task === 'deploy')
-      successful.push(deployment);
-    if (command.target === undefined && successful.length >= 2) break;
-  }
+  // Without a target: the newest live deploy is what runs now, the one before it is the last good version.
+  const successful = await liveDeployments(
+    repos,
+    run.repo,
+    command.environment,
+    'deploy',
+    command.target === undefined ? 2 : undefined,
+  );
   const target =
     command.target === undefined
       ? successful[1]

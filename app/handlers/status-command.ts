@@ -1,5 +1,5 @@
 import type { Command } from '../commands/parse.ts';
-import { payloadVersion } from '../../src/github/deployments.ts';
+import { latestStatus, payloadVersion } from '../../src/github/deployments.ts';
 import { readEnvironmentRefs, readLockHolder, type GitRefsApi } from '../../src/github/environment-refs.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
 
@@ -34,15 +34,11 @@ export async function statusCommand(
       rows.push(`| ${name} | never deployed | — | — | — | — | ${lock} |`);
       continue;
     }
-    const { data: statuses } = await repos.listDeploymentStatuses({
-      ...run.repo,
-      deployment_id: latest.id,
-      per_page: 1,
-    });
+    const status = await latestStatus(repos, run.repo, latest.id);
     const by = (latest.payload as { requester?: string } | null)?.requester ?? latest.creator?.login ?? '?';
-    const state = statuses[0]?.state ?? 'pending';
+    const state = status?.state ?? 'pending';
     rows.push(
-      `| ${name} | ${state}${latest.task === 'deploy:rollback' ? ' (rollback)' : ''} | ${payloadVersion(latest) ?? '—'} | \`${latest.sha.slice(0, 7)}\` | @${by} | ${(statuses[0]?.updated_at ?? latest.created_at).slice(0, 16).replace('T', ' ')} UTC | ${lock} |`,
+      `| ${name} | ${state}${latest.task === 'deploy:rollback' ? ' (rollback)' : ''} | ${payloadVersion(latest) ?? '—'} | \`${latest.sha.slice(0, 7)}\` | @${by} | ${(status?.updated_at ?? latest.created_at).slice(0, 16).replace('T', ' ')} UTC | ${lock} |`,
     );
   }
   return {

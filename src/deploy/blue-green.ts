@@ -1,8 +1,13 @@
-import { InputError } from '../errors.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { derivedDeployment } from './derived-deployment.ts';
-import { healthFailure, rolloutFailureOf, type StrategyContext, type StrategyResult } from './strategy.ts';
+import {
+  healthFailure,
+  rolloutFailureOf,
+  singleDeployment,
+  type StrategyContext,
+  type StrategyResult,
+} from './strategy.ts';
 
 export const COLOR_LABEL = 'rollgate.dev/color';
 
@@ -14,14 +19,7 @@ export const COLOR_LABEL = 'rollgate.dev/color';
  */
 export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyResult> {
   const { spec, ports } = ctx;
-  if (ctx.prepared.kind !== 'set-image' || ctx.prepared.deployments.length !== 1) {
-    throw new InputError(
-      'strategy',
-      'blue-green needs one Deployment and an image, not manifests',
-      `Name the Deployment in 'deployment' and the image in 'image'.`,
-    );
-  }
-  const { deployment: base, changes } = ctx.prepared.deployments[0] ?? failNoTarget();
+  const { deployment: base, changes } = singleDeployment(ctx.prepared);
   const baseName = base.metadata?.name ?? '';
   const serviceName = spec.service || baseName;
   const service = await ports.cluster.readService(spec.namespace, serviceName);
@@ -104,8 +102,4 @@ export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyRes
     reverted,
     revertedToVersion: source.metadata?.annotations?.['rollgate.dev/version'],
   };
-}
-
-function failNoTarget(): never {
-  throw new InputError('deployment', 'no Deployment was named', `Name the Deployment in 'deployment'.`);
 }

@@ -1,10 +1,15 @@
-import { InputError } from '../errors.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import { rollbackDeployment } from '../kubernetes/rollback.ts';
 import { imagePatch } from '../kubernetes/set-image.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { derivedDeployment } from './derived-deployment.ts';
-import { healthFailure, rolloutFailureOf, type StrategyContext, type StrategyResult } from './strategy.ts';
+import {
+  healthFailure,
+  rolloutFailureOf,
+  singleDeployment,
+  type StrategyContext,
+  type StrategyResult,
+} from './strategy.ts';
 
 export const TRACK_LABEL = 'rollgate.dev/track';
 
@@ -24,14 +29,7 @@ export function canarySplit(replicas: number, percent: number): { canary: number
 export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult> {
   const { spec, ports } = ctx;
   const { cluster } = ports;
-  if (ctx.prepared.kind !== 'set-image' || ctx.prepared.deployments.length !== 1) {
-    throw new InputError(
-      'strategy',
-      'canary needs one Deployment and an image, not manifests',
-      `Name the Deployment in 'deployment' and the image in 'image'.`,
-    );
-  }
-  const { deployment: stable, changes } = ctx.prepared.deployments[0] ?? failNoTarget();
+  const { deployment: stable, changes } = singleDeployment(ctx.prepared);
   const name = stable.metadata?.name ?? '';
   const canaryName = `${name}-canary`;
   const replicas = stable.spec?.replicas ?? 1;
@@ -119,8 +117,4 @@ export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult
     revertedToVersion: undefined,
     rollbacks: [],
   };
-}
-
-function failNoTarget(): never {
-  throw new InputError('deployment', 'no Deployment was named', `Name the Deployment in 'deployment'.`);
 }

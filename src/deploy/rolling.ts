@@ -1,6 +1,5 @@
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
-import { rollbackDeployment, type RollbackResult } from '../kubernetes/rollback.ts';
-import { describeRollbacks } from './summary-text.ts';
+import { describeRollbacks, rollbackDeployment, type RollbackResult } from '../kubernetes/rollback.ts';
 import { healthFailure, rolloutFailureOf, type StrategyContext, type StrategyResult } from './strategy.ts';
 import { applyTargets } from './targets.ts';
 
@@ -21,7 +20,7 @@ export async function deployRolling(ctx: StrategyContext): Promise<StrategyResul
     .map((r, i) => rolloutFailureOf(changed[i]?.name ?? '', r, describePodFailure))
     .filter((f) => f !== undefined);
   let failure = failures.length > 0 ? failures.join('; ') : undefined;
-  let health;
+  let health: StrategyResult['health'];
   if (failure === undefined) {
     ctx.mark('available', rollouts.map((r) => r.message).join('; ') || 'applied');
     health = await ctx.checkHealth();

@@ -81,6 +81,13 @@ export function parseDeploySpec(raw: RawDeployInputs): DeploySpec {
   if (strategy !== 'rolling' && image === undefined) {
     throw new InputError('image', `the ${strategy} strategy needs the new image`, `Set 'image'.`);
   }
+  if (strategy !== 'rolling' && manifests.length > 0) {
+    throw new InputError(
+      'manifests',
+      `the ${strategy} strategy works on one named Deployment, not on manifests`,
+      `Apply the manifests with the rolling strategy, then deploy new images with 'deployment' and 'image'.`,
+    );
+  }
   return {
     environment,
     image,

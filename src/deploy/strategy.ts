@@ -1,7 +1,9 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { HealthReport } from '../health/check.ts';
 import type { PodFailure } from '../kubernetes/pod-failures.ts';
 import type { RollbackResult } from '../kubernetes/rollback.ts';
 import type { RolloutResult } from '../kubernetes/rollout-watch.ts';
+import type { ImageChange } from '../kubernetes/set-image.ts';
 import type { DeployFacts, DeployPorts } from './run.ts';
 import type { DeploySpec } from './spec.ts';
 import type { ChangedDeployment, PreparedTargets } from './targets.ts';
@@ -57,4 +59,19 @@ export function rolloutFailureOf(
   const why =
     rollout.reason === 'pods' ? rollout.podFailures.slice(0, 3).map(describe).join('; ') : rollout.message;
   return `${name}: ${why}`;
+}
+
+/**
+ * The one Deployment, and its image changes, that a blue-green or canary deploy works on.
+ * parseDeploySpec already refused anything else, before anything changed.
+ */
+export function singleDeployment(prepared: PreparedTargets): {
+  deployment: V1Deployment;
+  changes: ImageChange[];
+} {
+  const only =
+    prepared.kind === 'set-image' && prepared.deployments.length === 1 ? prepared.deployments[0] : undefined;
+  if (only === undefined)
+    throw new Error('blue-green and canary work on exactly one named Deployment (parseDeploySpec checks it)');
+  return only;
 }

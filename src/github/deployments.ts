@@ -123,34 +123,36 @@ export async function setDeploymentStatus(
   return data;
 }
 
-/** The last deployment of an environment whose latest status is `success`. */
-export interface SuccessfulDeployment {
-  readonly deployment: GitHubDeployment;
-  readonly version: string | undefined;
+/** A deployment's newest status (GitHub lists statuses newest first); undefined before the first. */
+export async function latestStatus(
+  api: DeploymentsApi,
+  repo: Repo,
+  deploymentId: number,
+): Promise<GitHubDeploymentStatus | undefined> {
+  const { data } = await api.listDeploymentStatuses({ ...repo, deployment_id: deploymentId, per_page: 1 });
+  return data[0];
 }
 
 /**
- * Finds the newest deployment of `environment` whose latest status is `success` (GitHub lists
- * deployments and statuses newest first), skipping `exceptId` — the one being replaced.
+ * Deployments of `environment` with `task` that went live — their newest status is `success`,
+ * or `inactive` (superseded after succeeding) — newest first, stopping once `enough` are found.
  */
-export async function findLastSuccessfulDeployment(
+export async function liveDeployments(
   api: DeploymentsApi,
   repo: Repo,
   environment: string,
-  exceptId?: number,
-  maxDeployments = 30,
-): Promise<SuccessfulDeployment | undefined> {
-  const { data: deployments } = await api.listDeployments({ ...repo, environment, per_page: maxDeployments });
+  task: string,
+  enough = Number.POSITIVE_INFINITY,
+  scan = 50,
+): Promise<GitHubDeployment[]> {
+  const { data: deployments } = await api.listDeployments({ ...repo, environment, task, per_page: scan });
+  const live: GitHubDeployment[] = [];
   for (const deployment of deployments) {
-    if (deployment.id === exceptId) continue;
-    const { data: statuses } = await api.listDeploymentStatuses({
-      ...repo,
-      deployment_id: deployment.id,
-      per_page: 1,
-    });
-    if (statuses[0]?.state === 'success') return { deployment, version: payloadVersion(deployment) };
+    if (live.length >= enough) break;
+    const state = (await latestStatus(api, repo, deployment.id))?.state;
+    if (state === 'success' || state === 'inactive') live.push(deployment);
   }
-  return undefined;
+  return live;
 }
 
 /** The `version` a Rollgate deployment carries in its payload, if any. */

@@ -40,22 +40,42 @@ export interface HealthCheckSpec {
   readonly maxRedirects: number;
 }
 
+/** The health-check inputs, as action.yml names them. */
+export const HEALTH_CHECK_INPUTS = [
+  'url',
+  'method',
+  'headers',
+  'expected-status',
+  'expect-body',
+  'expect-json',
+  'timeout',
+  'interval',
+  'max-interval',
+  'backoff',
+  'deadline',
+  'consecutive-successes',
+  'max-latency-ms',
+  'max-redirects',
+] as const;
+
 /** The action's inputs as the runner hands them over: strings, empty when not set. */
-export interface RawHealthCheckInputs {
-  readonly url: string;
-  readonly method: string;
-  readonly headers: string;
-  readonly 'expected-status': string;
-  readonly 'expect-body': string;
-  readonly 'expect-json': string;
-  readonly timeout: string;
-  readonly interval: string;
-  readonly 'max-interval': string;
-  readonly backoff: string;
-  readonly deadline: string;
-  readonly 'consecutive-successes': string;
-  readonly 'max-latency-ms': string;
-  readonly 'max-redirects': string;
+export type RawHealthCheckInputs = Readonly<Record<(typeof HEALTH_CHECK_INPUTS)[number], string>>;
+
+/**
+ * What the inputs carry that must never be printed — header values and passwords in URLs — so
+ * the action can mask them before anything (an error message included) could show them.
+ */
+export function healthCheckSecrets(raw: Pick<RawHealthCheckInputs, 'headers' | 'url'>): string[] {
+  const secrets: string[] = [];
+  for (const line of splitLines(raw.headers)) {
+    const value = line.slice(line.indexOf(':') + 1).trim();
+    if (line.includes(':') && value !== '') secrets.push(value);
+  }
+  for (const line of splitLines(raw.url)) {
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]+)@/i.exec(line)?.[1];
+    if (password !== undefined) secrets.push(password);
+  }
+  return secrets;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

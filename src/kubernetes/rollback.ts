@@ -104,3 +104,9 @@ export async function rollbackDeployment(
 ): Promise<RollbackResult> {
   return applyRollback(cluster, await prepareRollback(cluster, namespace, name, target));
 }
+
+/** `rolled back to revision 3 (version 1.4.0)` for status descriptions and summaries. */
+export function describeRollbacks(rollbacks: readonly RollbackResult[]): string {
+  if (rollbacks.length === 0) return '';
+  return `rolled back to ${rollbacks.map((r) => `revision ${r.toRevision}${r.version ? ` (version ${r.version})` : ''}`).join(', ')}`;
+}

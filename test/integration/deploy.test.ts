@@ -462,6 +462,13 @@ describe('deploy action: bad inputs change nothing and say what to fix', () => {
       /^Input 'canary-steps' is invalid: the steps are out of order \(50 then 10\)/,
     );
   });
+
+  test('a canary of manifests, which needs one named Deployment', async () => {
+    await expectRejected(
+      { deployment: 'api', manifests: 'k8s/*.yaml', image: 'ghcr.io/octo-org/api:1.1.0', strategy: 'canary' },
+      /^Input 'manifests' is invalid: the canary strategy works on one named Deployment, not on manifests\./,
+    );
+  });
 });
 
 describe('deploy action on a deployment event from the App', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../src/errors.ts';
 import {
+  healthCheckSecrets,
   parseHealthCheckSpec,
   parseStatusRanges,
   type HealthCheckSpec,
@@ -533,5 +534,25 @@ describe('numbers', () => {
       what,
       new RegExp(`Set '${input}' to a (whole )?number`),
     );
+  });
+});
+
+describe('healthCheckSecrets', () => {
+  test.each([
+    [
+      'header values',
+      { headers: 'Authorization: Bearer s3cr3t\nX-Api-Key:  k-123 ', url: 'https://a.example.com' },
+      ['Bearer s3cr3t', 'k-123'],
+    ],
+    ['a password in a URL', { headers: '', url: 'https://ci:pa55word@a.example.com/healthz' }, ['pa55word']],
+    ['a user without password', { headers: '', url: 'https://ci@a.example.com/healthz' }, []],
+    ['a header without a value', { headers: 'X-Empty:', url: '' }, []],
+    [
+      'both, over several lines',
+      { headers: 'A: one', url: 'http://a.example.com\nhttp://u:two@b.example.com' },
+      ['one', 'two'],
+    ],
+  ])('finds %s', (_name, raw, secrets) => {
+    expect(healthCheckSecrets(raw)).toEqual(secrets);
   });
 });
