@@ -1,4 +1,16 @@
+/**
+ * Environment locks (`/lock`) and deploy-in-progress markers, kept in GitHub as refs so every App
+ * replica shares them and nothing lives on a disk: `refs/rollgate/lock/<env>` and
+ * `refs/rollgate/deploying/<env>`. They are neither branches nor tags: GitHub's create-reference
+ * accepts any `refs/…` name with at least two slashes and matching-refs lists any namespace
+ * (https://docs.github.com/rest/git/refs#create-a-reference), while a branch created with the
+ * App's token would fire `create`/`push`/`delete` webhooks, start external CI, and meet rulesets
+ * that restrict branch creation. Each ref points at a commit whose message records the holder;
+ * its tree is a real tree holding the same record (GitHub refuses commits on git's "magic"
+ * empty-tree SHA: r-lib/gert#149, r-lib/usethis#1472).
+ */
 import type { RestEndpointMethodTypes } from '@octokit/rest';
+import { RollgateError } from '../errors.ts';
 import type { Repo } from './deployments.ts';
 
 type Git = RestEndpointMethodTypes['git'];
@@ -6,74 +18,314 @@ type Endpoint<K extends keyof Git> = (
   params: Git[K]['parameters'],
 ) => Promise<Pick<Git[K]['response'], 'data'>>;
 
-/** The slice of Octokit's `rest.git` that environment locks use: production passes `octokit.rest.git`. */
+/** The slice of Octokit's `rest.git` that locks and markers use: production passes `octokit.rest.git`. */
 export interface GitRefsApi {
   createRef: Endpoint<'createRef'>;
+  getRef: Endpoint<'getRef'>;
+  updateRef: Endpoint<'updateRef'>;
   deleteRef: Endpoint<'deleteRef'>;
   listMatchingRefs: Endpoint<'listMatchingRefs'>;
+  createTree: Endpoint<'createTree'>;
   createCommit: Endpoint<'createCommit'>;
   getCommit: Endpoint<'getCommit'>;
 }
 
-/** Who holds an environment, and why; kept in the lock commit's message, so GitHub is the only store. */
+/** Who holds an environment, and why; kept in the ref's commit, so GitHub is the only store. */
 export interface LockHolder {
   readonly holder: string;
   readonly reason: string;
   readonly since: string;
   readonly pullRequest: number | undefined;
+  /** The GitHub Deployment a deploy marker belongs to, once it exists (see `recordDeployment`). */
+  readonly deploymentId?: number | undefined;
 }
 
-/** The environment state kept in refs: an explicit lock and a deploy in progress. */
+/** The environment state kept in refs, keyed by environment name without regard to case. */
 export interface EnvironmentRefs {
-  /** Environments with a `/lock`, by name, pointing at the lock commit. */
+  /** Environments with a `/lock`, pointing at the lock commit. */
   readonly locks: ReadonlyMap<string, string>;
-  /** Environments with a deploy in progress, by name, pointing at the commit being deployed. */
+  /** Environments with a deploy in progress, pointing at the marker commit. */
   readonly deploying: ReadonlyMap<string, string>;
 }
 
-// Branch names under one prefix: atomic to create (GitHub answers 422 when the ref exists), durable,
-// visible, and shared by every App replica — no local state. The same idea as branch-deploy's lock branches.
-const LOCK_PREFIX = 'rollgate/lock/';
-const DEPLOYING_PREFIX = 'rollgate/deploying/';
-/** Git's empty tree: a lock commit carries no files, only its message. */
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-
-/** Reads every lock and in-progress marker with one call. */
-export async function readEnvironmentRefs(api: GitRefsApi, repo: Repo): Promise<EnvironmentRefs> {
-  const { data } = await api.listMatchingRefs({ ...repo, ref: 'heads/rollgate/' });
-  const locks = new Map<string, string>();
-  const deploying = new Map<string, string>();
-  for (const ref of data) {
-    const name = ref.ref.replace(/^refs\/heads\//, '');
-    if (name.startsWith(LOCK_PREFIX)) locks.set(name.slice(LOCK_PREFIX.length), ref.object.sha);
-    else if (name.startsWith(DEPLOYING_PREFIX))
-      deploying.set(name.slice(DEPLOYING_PREFIX.length), ref.object.sha);
-  }
-  return { locks, deploying };
-}
-
-/** The holder recorded in a lock commit. */
-export async function readLockHolder(api: GitRefsApi, repo: Repo, lockSha: string): Promise<LockHolder> {
-  const { data } = await api.getCommit({ ...repo, commit_sha: lockSha });
-  try {
-    const parsed = JSON.parse(data.message.split('\n\n').slice(1).join('\n\n')) as Partial<LockHolder>;
-    return {
-      holder: parsed.holder ?? 'someone',
-      reason: parsed.reason ?? '',
-      since: parsed.since ?? data.committer.date,
-      pullRequest: parsed.pullRequest,
-    };
-  } catch {
-    return { holder: data.author.name, reason: '', since: data.committer.date, pullRequest: undefined };
-  }
-}
-
 export type RefKind = 'lock' | 'deploying';
-const PREFIX: Readonly<Record<RefKind, string>> = { lock: LOCK_PREFIX, deploying: DEPLOYING_PREFIX };
+
+/** The outcome of `claim`: the ref is now ours, or someone holds it (or holds the environment's lock). */
+export type Claim =
+  | {
+      readonly taken: true;
+      /** The commit our ref points at: release and `recordDeployment` compare against it. */
+      readonly sha: string;
+      readonly tree: string;
+      readonly holder: LockHolder;
+      /** The abandoned marker that was taken over, if any. */
+      readonly tookOver: LockHolder | undefined;
+    }
+  | {
+      readonly taken: false;
+      /** `holder`: someone holds this ref; `lock`: a deploy marker was refused because the environment is locked. */
+      readonly by: 'holder' | 'lock';
+      readonly sha: string;
+      readonly holder: LockHolder;
+    };
+
+export interface ClaimOptions {
+  /** A holder older than this is abandoned: its ref is taken over atomically. Never, when omitted. */
+  readonly staleAfterMs?: number;
+  /** The clock the age is judged by. */
+  readonly now?: () => Date;
+}
+
+/** Whose ref `release` may delete: the commit we made, or the marker recorded for a deployment. */
+export type ReleaseOwner = { readonly sha: string } | { readonly deploymentId: number };
+
+/** A ref GitHub refused to write for a reason other than "it exists": a ruleset, a bad name, a permission. */
+export class EnvironmentRefError extends RollgateError {
+  readonly ref: string;
+  readonly status: number | undefined;
+  /** GitHub's own message. */
+  readonly reason: string;
+
+  constructor(ref: string, action: string, status: number | undefined, reason: string) {
+    super(
+      `GitHub refused to ${action} \`${ref}\`: ${reason.trim() || `HTTP ${status ?? '?'}`}.`,
+      /rule violations/i.test(reason)
+        ? 'A repository ruleset restricts this ref.'
+        : 'Rollgate keeps environment locks and deploy markers as refs under `refs/rollgate/`.',
+      'Let the App write refs under `refs/rollgate/` (contents: write, and no ruleset covering them), then run the command again.',
+    );
+    this.ref = ref;
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+const NAMESPACE = 'rollgate/';
+/** The file of each holder commit's tree. */
+const RECORD_PATH = 'holder.json';
+/** Creating the ref, then taking over or re-reading it, may race with other replicas: this many rounds, then give up. */
+const MAX_ROUNDS = 4;
+
+/**
+ * The key of an environment in ref names: GitHub's environment names are case-insensitive
+ * (`Staging` and `staging` are one environment), so they share one lock and one marker.
+ * Throws for a name git cannot hold in a ref (https://git-scm.com/docs/git-check-ref-format).
+ */
+export function environmentKey(environment: string): string {
+  const key = environment.toLowerCase();
+  const valid =
+    /^[a-z0-9._-]{1,255}$/.test(key) &&
+    !key.startsWith('.') &&
+    !key.endsWith('.') &&
+    !key.endsWith('.lock') &&
+    !key.includes('..');
+  if (!valid) {
+    throw new EnvironmentRefError(
+      `${NAMESPACE}…/${environment}`,
+      'name a ref after',
+      undefined,
+      `the environment name ${JSON.stringify(environment)} cannot be part of a git ref`,
+    );
+  }
+  return key;
+}
+
+/** `rollgate/lock/staging`: the ref's name as the `{ref}` of GitHub's paths (without `refs/`). */
+export function refPath(kind: RefKind, environment: string): string {
+  return `${NAMESPACE}${kind}/${environmentKey(environment)}`;
+}
+
+/** A map keyed by environment name without regard to case. */
+class EnvironmentMap extends Map<string, string> {
+  override get(environment: string): string | undefined {
+    return super.get(environment.toLowerCase());
+  }
+
+  override has(environment: string): boolean {
+    return super.has(environment.toLowerCase());
+  }
+
+  override set(environment: string, sha: string): this {
+    return super.set(environment.toLowerCase(), sha);
+  }
+}
+
+/**
+ * Reads every lock and marker with one matching-refs call. Branches of older versions
+ * (`refs/heads/rollgate/{lock,deploying}/<env>`) are moved into `refs/rollgate/` on the way: that
+ * needs a second listing (in parallel), skipped for repositories already in `options.migrated`.
+ */
+export async function readEnvironmentRefs(
+  api: GitRefsApi,
+  repo: Repo,
+  options: { readonly migrated?: Set<string> } = {},
+): Promise<EnvironmentRefs> {
+  const repoKey = `${repo.owner}/${repo.repo}`.toLowerCase();
+  const checkLegacy = options.migrated?.has(repoKey) !== true;
+  const [current, legacy] = await Promise.all([
+    api.listMatchingRefs({ ...repo, ref: NAMESPACE }),
+    checkLegacy ? api.listMatchingRefs({ ...repo, ref: `heads/${NAMESPACE}` }) : { data: [] },
+  ]);
+  const refs = { locks: new EnvironmentMap(), deploying: new EnvironmentMap() };
+  for (const ref of current.data) place(refs, ref.ref.replace(/^refs\//, ''), ref.object.sha);
+  for (const ref of legacy.data) await migrate(api, repo, refs, ref.ref, ref.object.sha);
+  options.migrated?.add(repoKey);
+  return refs;
+}
+
+/** Puts `rollgate/<kind>/<env>` → sha into the right map; other names under the namespace are not ours. */
+function place(
+  refs: { locks: EnvironmentMap; deploying: EnvironmentMap },
+  name: string,
+  sha: string,
+): boolean {
+  const match = /^rollgate\/(lock|deploying)\/([^/]+)$/.exec(name);
+  if (!match?.[1] || !match[2]) return false;
+  const map = match[1] === 'lock' ? refs.locks : refs.deploying;
+  if (map.has(match[2])) return false;
+  map.set(match[2], sha);
+  return true;
+}
+
+/** Moves a legacy `refs/heads/rollgate/…` branch to `refs/rollgate/…` (its commit exists, so its tree does). */
+async function migrate(
+  api: GitRefsApi,
+  repo: Repo,
+  refs: { locks: EnvironmentMap; deploying: EnvironmentMap },
+  legacyRef: string,
+  sha: string,
+): Promise<void> {
+  const name = legacyRef.replace(/^refs\/heads\//, '');
+  const match = /^rollgate\/(lock|deploying)\/([^/]+)$/.exec(name);
+  if (match?.[1] && match[2]) {
+    const kind = match[1] as RefKind;
+    const target = refPath(kind, match[2]);
+    if (!(kind === 'lock' ? refs.locks : refs.deploying).has(match[2])) {
+      try {
+        await api.createRef({ ...repo, ref: `refs/${target}`, sha });
+        place(refs, target, sha);
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw refusal(error, target, 'create');
+        const now = await currentSha(api, repo, target);
+        if (now !== undefined) place(refs, target, now);
+      }
+    }
+  }
+  await deleteIfPresent(api, repo, legacyRef.replace(/^refs\//, ''));
+}
+
+/** The holder recorded in a lock or marker commit. */
+export async function readLockHolder(api: GitRefsApi, repo: Repo, sha: string): Promise<LockHolder> {
+  const { data } = await api.getCommit({ ...repo, commit_sha: sha });
+  const record = parseRecord(data.message.split('\n\n').slice(1).join('\n\n'));
+  return (
+    record ?? { holder: data.author.name, reason: '', since: data.committer.date, pullRequest: undefined }
+  );
+}
+
+/** The holder record of a commit message: GitHub's data, so parsed and checked, never trusted. */
+export function parseRecord(text: string): LockHolder | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record.holder !== 'string' || typeof record.since !== 'string') return undefined;
+  const whole = (field: unknown): number | undefined =>
+    typeof field === 'number' && Number.isSafeInteger(field) ? field : undefined;
+  return {
+    holder: record.holder,
+    reason: typeof record.reason === 'string' ? record.reason : '',
+    since: record.since,
+    pullRequest: whole(record.pullRequest),
+    deploymentId: whole(record.deploymentId),
+  };
+}
+
+/** Whether a holder is older than the options allow; pure. */
+export function isStale(holder: LockHolder, options: ClaimOptions): boolean {
+  if (options.staleAfterMs === undefined) return false;
+  const since = Date.parse(holder.since);
+  const now = (options.now ?? (() => new Date()))().getTime();
+  return Number.isNaN(since) || now - since > options.staleAfterMs;
+}
 
 /**
  * Takes the `kind` ref of `environment` for `holder`, atomically across App replicas: GitHub
- * creates a ref only if it does not exist. Returns undefined when taken, else the current holder.
+ * creates a ref only when it does not exist, and answers 422 "Reference already exists" when it
+ * does — the only 422 that means "taken"; any other refusal throws an `EnvironmentRefError` with
+ * GitHub's reason. A holder older than `staleAfterMs` is taken over by a compare-and-swap: our
+ * commit has the stale commit as parent and the ref is moved with `force: false`, which GitHub
+ * performs only as a fast-forward — so it fails if anyone moved (or deleted and re-created) the
+ * ref since we read it, and of two replicas taking over at once exactly one succeeds. A deploy
+ * marker checks the lock again once it is taken: a `/lock` that landed meanwhile wins, and the
+ * marker is given back.
+ */
+export async function claim(
+  api: GitRefsApi,
+  repo: Repo,
+  kind: RefKind,
+  environment: string,
+  holder: LockHolder,
+  options: ClaimOptions = {},
+): Promise<Claim> {
+  const ref = refPath(kind, environment);
+  const fresh = await writeRecord(api, repo, kind, environment, holder, []);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    try {
+      await api.createRef({ ...repo, ref: `refs/${ref}`, sha: fresh.sha });
+      return await confirm(api, repo, kind, environment, { ...fresh, holder, tookOver: undefined });
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw refusal(error, ref, 'create');
+    }
+    const current = await currentSha(api, repo, ref);
+    if (current === undefined) continue; // released since: create it again
+    const held = await readLockHolder(api, repo, current);
+    if (!isStale(held, options)) return { taken: false, by: 'holder', sha: current, holder: held };
+    const successor = await writeRecord(api, repo, kind, environment, holder, [current]);
+    try {
+      await api.updateRef({ ...repo, ref, sha: successor.sha, force: false });
+      return await confirm(api, repo, kind, environment, { ...successor, holder, tookOver: held });
+    } catch (error) {
+      // Someone else moved or removed it first: look again.
+      if (!isNotFastForward(error) && !isMissingRef(error)) throw refusal(error, ref, 'update');
+    }
+  }
+  throw new EnvironmentRefError(
+    `refs/${ref}`,
+    'settle',
+    undefined,
+    `it changed hands ${MAX_ROUNDS} times while Rollgate tried to take it`,
+  );
+}
+
+/** A taken deploy marker yields to a lock held by someone else; a taken lock is final. */
+async function confirm(
+  api: GitRefsApi,
+  repo: Repo,
+  kind: RefKind,
+  environment: string,
+  taken: { sha: string; tree: string; holder: LockHolder; tookOver: LockHolder | undefined },
+): Promise<Claim> {
+  if (kind === 'deploying') {
+    const lock = await currentSha(api, repo, refPath('lock', environment));
+    if (lock !== undefined) {
+      const locker = await readLockHolder(api, repo, lock);
+      if (locker.holder !== taken.holder.holder) {
+        await release(api, repo, kind, environment, { sha: taken.sha });
+        return { taken: false, by: 'lock', sha: lock, holder: locker };
+      }
+    }
+  }
+  return { taken: true, ...taken };
+}
+
+/**
+ * `claim`, answered as earlier versions did: undefined when the ref is now the caller's, else who
+ * holds it (or holds the lock that refused a deploy marker).
  */
 export async function acquire(
   api: GitRefsApi,
@@ -81,38 +333,148 @@ export async function acquire(
   kind: RefKind,
   environment: string,
   holder: LockHolder,
+  options: ClaimOptions = {},
 ): Promise<LockHolder | undefined> {
+  const result = await claim(api, repo, kind, environment, holder, options);
+  return result.taken ? undefined : result.holder;
+}
+
+/**
+ * Records the Deployment a marker was taken for, so that only that deployment's final status
+ * releases it: a child commit of the marker, moved to by fast-forward (a compare-and-swap on the
+ * marker we took). Returns the marker's new commit, or undefined when the marker is no longer ours.
+ */
+export async function recordDeployment(
+  api: GitRefsApi,
+  repo: Repo,
+  environment: string,
+  marker: { readonly sha: string; readonly tree: string; readonly holder: LockHolder },
+  deploymentId: number,
+): Promise<string | undefined> {
+  const ref = refPath('deploying', environment);
+  const holder = { ...marker.holder, deploymentId };
   const { data: commit } = await api.createCommit({
     ...repo,
-    tree: EMPTY_TREE,
-    parents: [],
-    message: `rollgate ${kind} ${environment}\n\n${JSON.stringify(holder)}`,
+    tree: marker.tree,
+    parents: [marker.sha],
+    message: recordMessage('deploying', environment, holder),
   });
   try {
-    await api.createRef({ ...repo, ref: `refs/heads/${PREFIX[kind]}${environment}`, sha: commit.sha });
-    return undefined;
+    await api.updateRef({ ...repo, ref, sha: commit.sha, force: false });
+    return commit.sha;
   } catch (error) {
-    if ((error as { status?: number }).status !== 422) throw error;
-    const refs = await readEnvironmentRefs(api, repo);
-    const current = (kind === 'lock' ? refs.locks : refs.deploying).get(environment);
-    // Released between our attempt and the read: try once more.
-    return current === undefined
-      ? acquire(api, repo, kind, environment, holder)
-      : readLockHolder(api, repo, current);
+    if (isNotFastForward(error) || isMissingRef(error)) return undefined;
+    throw refusal(error, ref, 'update');
   }
 }
 
-/** Removes the `kind` ref of `environment`; one that is already gone is fine. */
+/**
+ * Removes the `kind` ref of `environment` if it is still `owner`'s: the commit we made (compared
+ * just before the delete), or the marker recorded for a deployment. Without an owner it removes
+ * whatever is there (an admin's `/unlock`). Returns whether a ref was removed; one already gone is fine.
+ */
 export async function release(
   api: GitRefsApi,
   repo: Repo,
   kind: RefKind,
   environment: string,
-): Promise<void> {
-  try {
-    await api.deleteRef({ ...repo, ref: `heads/${PREFIX[kind]}${environment}` });
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status !== 422 && status !== 404) throw error;
+  owner?: ReleaseOwner,
+): Promise<boolean> {
+  const ref = refPath(kind, environment);
+  if (owner !== undefined) {
+    const current = await currentSha(api, repo, ref);
+    if (current === undefined) return false;
+    if ('sha' in owner && current !== owner.sha) return false;
+    if ('deploymentId' in owner) {
+      const holder = await readLockHolder(api, repo, current);
+      if (holder.deploymentId !== owner.deploymentId) return false;
+    }
   }
+  return deleteIfPresent(api, repo, ref);
+}
+
+async function deleteIfPresent(api: GitRefsApi, repo: Repo, ref: string): Promise<boolean> {
+  try {
+    await api.deleteRef({ ...repo, ref });
+    return true;
+  } catch (error) {
+    if (isMissingRef(error) || failureOf(error)?.status === 404) return false;
+    throw refusal(error, ref, 'delete');
+  }
+}
+
+/** The commit a ref points at now, or undefined when it does not exist. */
+async function currentSha(api: GitRefsApi, repo: Repo, ref: string): Promise<string | undefined> {
+  try {
+    const { data } = await api.getRef({ ...repo, ref });
+    return data.object.sha;
+  } catch (error) {
+    if (failureOf(error)?.status === 404) return undefined;
+    throw error;
+  }
+}
+
+function recordMessage(kind: RefKind, environment: string, holder: LockHolder): string {
+  return `rollgate ${kind} ${environment}\n\n${JSON.stringify(holder)}`;
+}
+
+/** A commit holding the record in its message and in a real tree (`holder.json`). */
+async function writeRecord(
+  api: GitRefsApi,
+  repo: Repo,
+  kind: RefKind,
+  environment: string,
+  holder: LockHolder,
+  parents: string[],
+): Promise<{ sha: string; tree: string }> {
+  const { data: tree } = await api.createTree({
+    ...repo,
+    tree: [
+      { path: RECORD_PATH, mode: '100644', type: 'blob', content: `${JSON.stringify(holder, null, 2)}\n` },
+    ],
+  });
+  const { data: commit } = await api.createCommit({
+    ...repo,
+    tree: tree.sha,
+    parents,
+    message: recordMessage(kind, environment, holder),
+  });
+  return { sha: commit.sha, tree: tree.sha };
+}
+
+/** Status and GitHub's message of a failed Octokit request; undefined for anything else. */
+function failureOf(error: unknown): { status: number; message: string } | undefined {
+  if (typeof error !== 'object' || error === null || !('status' in error)) return undefined;
+  const status = Number(error.status);
+  const response = 'response' in error ? error.response : undefined;
+  const data =
+    typeof response === 'object' && response !== null && 'data' in response ? response.data : undefined;
+  const message =
+    typeof data === 'object' && data !== null && 'message' in data && typeof data.message === 'string'
+      ? data.message
+      : error instanceof Error
+        ? error.message
+        : '';
+  return { status, message };
+}
+
+function is422(error: unknown, message: RegExp): boolean {
+  const failure = failureOf(error);
+  return failure?.status === 422 && message.test(failure.message);
+}
+
+const isAlreadyExists = (error: unknown): boolean => is422(error, /^Reference already exists/);
+const isNotFastForward = (error: unknown): boolean => is422(error, /^Update is not a fast forward/);
+const isMissingRef = (error: unknown): boolean => is422(error, /^Reference does not exist/);
+
+/** A 422 becomes an `EnvironmentRefError` with GitHub's reason; anything else stays as it was. */
+function refusal(error: unknown, ref: string, action: string): unknown {
+  const failure = failureOf(error);
+  if (failure?.status !== 422) return error;
+  return new EnvironmentRefError(
+    `refs/${ref.replace(/^refs\//, '')}`,
+    action,
+    failure.status,
+    failure.message,
+  );
 }

@@ -314,7 +314,7 @@ describe('the App on a real Probot server against the GitHub API test server', (
     );
     expect(repo(s).deployments.size).toBe(0);
     // Nothing half-done: the environment is not left marked as deploying.
-    expect(repo(s).refs.has('refs/heads/rollgate/deploying/staging')).toBe(false);
+    expect(repo(s).refs.has('refs/rollgate/deploying/staging')).toBe(false);
   });
 
   test('a GitHub API call that keeps failing ends in a reply that says what failed', async () => {

@@ -1,7 +1,9 @@
 /**
  * Failures a test plans for the next calls of an operation: server errors, GitHub's primary and
  * secondary rate limits (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api),
- * or a rewrite of the response body (to prove the response validation, or mimic a GitHub quirk).
+ * a rewrite of the response body (to prove the response validation, or mimic a GitHub quirk), or
+ * an answer lost after the write happened (the connection drops, or a proxy answers 502, once
+ * GitHub has already carried the request out — what a client must reconcile instead of retry).
  */
 import type { ApiAnswer } from './routes/handler.ts';
 
@@ -29,9 +31,52 @@ interface PlannedFault {
   remaining: number;
 }
 
+/** How an answer is lost: the socket is destroyed before any byte, or a 502 replaces the answer. */
+export type LostAnswer = 'socket' | 502;
+
+export interface LostAnswerPlan {
+  /** The call of the operation (1 = its first call since the server started) whose answer is lost; the next call when omitted. */
+  readonly call?: number;
+  /** `socket` by default. */
+  readonly as?: LostAnswer;
+}
+
+interface PlannedLoss {
+  readonly operationId: string;
+  readonly call: number | undefined;
+  readonly as: LostAnswer;
+}
+
 /** Planned faults, consumed in the order they were planned. `'*'` matches every operation. */
 export class FaultPlan {
   readonly #planned: PlannedFault[] = [];
+  readonly #losses: PlannedLoss[] = [];
+  readonly #callCounts = new Map<string, number>();
+
+  /** Counts a call of the operation and returns its number (1 for the first). */
+  countCall(operationId: string): number {
+    const count = (this.#callCounts.get(operationId) ?? 0) + 1;
+    this.#callCounts.set(operationId, count);
+    return count;
+  }
+
+  loseAnswer(operationId: string, plan: LostAnswerPlan): void {
+    if (plan.call !== undefined && (!Number.isInteger(plan.call) || plan.call < 1))
+      throw new Error(`call must be a whole number ≥ 1, got ${plan.call}`);
+    this.#losses.push({ operationId, call: plan.call, as: plan.as ?? 'socket' });
+  }
+
+  /** Whether the answer to this call (already carried out) is to be lost, and how; counts the plan as used. */
+  takeLoss(operationId: string, call: number): LostAnswer | undefined {
+    const index = this.#losses.findIndex(
+      (loss) =>
+        (loss.operationId === operationId || loss.operationId === '*') &&
+        (loss.call === undefined || loss.call === call),
+    );
+    if (index < 0) return undefined;
+    const [loss] = this.#losses.splice(index, 1);
+    return loss?.as;
+  }
 
   add(operationId: string, fault: Fault, times: number): void {
     if (!Number.isInteger(times) || times < 1)

@@ -8,7 +8,14 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultPlan, failureAnswer, type InjectedFailure, type ResponseRewrite } from './faults.ts';
+import {
+  FaultPlan,
+  failureAnswer,
+  type InjectedFailure,
+  type LostAnswer,
+  type LostAnswerPlan,
+  type ResponseRewrite,
+} from './faults.ts';
 import type { Links } from './fixtures.ts';
 import { loadApiDescription, type OperationSpec } from './openapi.ts';
 import { appRoutes } from './routes/apps.ts';
@@ -57,9 +64,12 @@ export interface RecordedCall {
   readonly operationId: string | undefined;
   readonly params: Readonly<Record<string, string>>;
   readonly body: unknown;
+  /** The status the server produced, also when the client never received it (see `lostAnswer`). */
   readonly status: number;
   /** `login` of the user or bot, `app` for a JWT, `anonymous` without a token. */
   readonly actor: string;
+  /** Set when the call was carried out but its answer was lost as planned with `loseAnswer`. */
+  readonly lostAnswer?: LostAnswer;
 }
 
 export type ViolationKind = 'request' | 'response' | 'unknown-route' | 'not-implemented';
@@ -89,6 +99,12 @@ export interface GitHubServer {
   failNext(operationId: string, failure: InjectedFailure, times?: number): void;
   /** Passes the next `times` response bodies of `operationId` through `rewrite` before validation. */
   rewriteNextResponse(operationId: string, rewrite: ResponseRewrite, times?: number): void;
+  /**
+   * Carries out a call of `operationId` (or `'*'`) — the `call`-th since the server started, or the
+   * next — then loses its answer: the socket is destroyed, or a 502 is sent instead. The write
+   * happened; the client cannot know. For fault-matrix tests of reconciliation after a lost answer.
+   */
+  loseAnswer(operationId: string, plan?: LostAnswerPlan): void;
   /** Throws, listing them, when any violation was recorded. */
   assertNoViolations(): void;
   close(): Promise<void>;
@@ -108,9 +124,14 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const exchange = serve(req, Buffer.concat(chunks).toString('utf8'), { state, faults, links });
-      calls.push(exchange.call);
+      const { operationId } = exchange.call;
+      const lost =
+        operationId === undefined ? undefined : faults.takeLoss(operationId, faults.countCall(operationId));
+      calls.push(lost === undefined ? exchange.call : { ...exchange.call, lostAnswer: lost });
       if (exchange.violation) violations.push(exchange.violation);
-      send(res, exchange.answer, state.now());
+      if (lost === 'socket') res.socket?.destroy();
+      else if (lost === 502) send(res, badGateway, state.now());
+      else send(res, exchange.answer, state.now());
     });
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
@@ -131,6 +152,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     rewriteNextResponse: (operationId, rewrite, times = 1) => {
       checkOperation(operationId);
       faults.add(operationId, { kind: 'rewrite', rewrite }, times);
+    },
+    loseAnswer: (operationId, plan = {}) => {
+      checkOperation(operationId);
+      faults.loseAnswer(operationId, plan);
     },
     assertNoViolations: () => {
       if (violations.length === 0) return;
@@ -222,6 +247,7 @@ function serve(req: http.IncomingMessage, text: string, parts: ServerParts): Exc
 
   const request: ApiRequest = {
     operationId: operation.operationId,
+    method,
     params: verdict.params,
     query: verdict.query,
     body,
@@ -285,6 +311,12 @@ function produce(
   const rewrite = parts.faults.take(operation.operationId, 'rewrite');
   return rewrite ? { ...answer, body: rewrite.rewrite(structuredClone(answer.body)) } : answer;
 }
+
+/** What a client receives when GitHub's front end loses the backend's answer. */
+const badGateway: ApiAnswer = {
+  status: 502,
+  body: { message: 'Server Error', documentation_url: 'https://docs.github.com/rest', status: '502' },
+};
 
 function bodyKind(answer: ApiAnswer): ResponseBodyKind {
   if (answer.raw) return 'raw';

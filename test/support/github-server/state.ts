@@ -36,6 +36,15 @@ export interface InstallationRecord {
   readonly id: number;
   readonly account: Account;
   readonly createdAt: Date;
+  /** Lower-cased `owner/name`s the installation was given; undefined: all of the account's repositories. */
+  readonly repositories: ReadonlySet<string> | undefined;
+}
+
+/** An issued installation token: its installation, and the repositories it may reach. */
+export interface InstallationToken {
+  readonly installation: InstallationRecord;
+  /** Lower-cased `owner/name`s; undefined: every repository of the installation. */
+  readonly repositories: ReadonlySet<string> | undefined;
 }
 
 /** Who a request acts as, from its `Authorization` header. */
@@ -43,7 +52,13 @@ export type Actor =
   | { readonly kind: 'anonymous' }
   | { readonly kind: 'user'; readonly account: Account }
   | { readonly kind: 'app' }
-  | { readonly kind: 'installation'; readonly installation: InstallationRecord; readonly account: Account };
+  | {
+      readonly kind: 'installation';
+      readonly installation: InstallationRecord;
+      readonly account: Account;
+      /** Lower-cased `owner/name`s the token reaches; undefined: every repository of the installation. */
+      readonly repositories: ReadonlySet<string> | undefined;
+    };
 
 export interface GitSignature {
   readonly name: string;
@@ -192,6 +207,34 @@ export interface ReactionRecord {
   readonly createdAt: Date;
 }
 
+/**
+ * A repository ruleset's restriction on branches or tags
+ * (https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/available-rules-for-rulesets).
+ * Rulesets target branches and tags only: refs in other namespaces are outside their reach.
+ */
+export interface RulesetRecord {
+  readonly name: string;
+  readonly target: 'branch' | 'tag';
+  /** Full ref names matched with fnmatch-style `*` (not across `/`) and `**`, or `~ALL`. */
+  readonly include: readonly string[];
+  readonly rules: readonly ('creation' | 'update' | 'deletion' | 'non_fast_forward')[];
+}
+
+/**
+ * A webhook GitHub would send for a ref written through the API: `create` and `push` when a
+ * branch or tag appears, `push` when it moves, `delete` when it goes. GitHub sends `create` and
+ * `delete` only for branches and tags (https://docs.github.com/webhooks/webhook-events-and-payloads#create);
+ * the test server records no event for refs in other namespaces, so a test can prove none fired.
+ */
+export interface RefEvent {
+  readonly event: 'create' | 'push' | 'delete';
+  readonly ref: string;
+  readonly refType: 'branch' | 'tag';
+  /** The commit the ref points at afterwards; null for `delete`. */
+  readonly sha: string | null;
+  readonly actor: string;
+}
+
 export interface RepositoryRecord {
   readonly id: number;
   readonly owner: Account;
@@ -205,6 +248,13 @@ export interface RepositoryRecord {
   /** Full ref names (`refs/heads/main`, `refs/tags/v1.0.0`) → commit SHA. */
   readonly refs: Map<string, string>;
   readonly commits: Map<string, CommitRecord>;
+  /** Blobs created through `POST /git/blobs`, by SHA (files of commits are found through their trees). */
+  readonly blobs: Map<string, string>;
+  /** Trees created through `POST /git/trees`, by SHA: path → content, as commits hold theirs. */
+  readonly trees: Map<string, ReadonlyMap<string, string>>;
+  readonly rulesets: RulesetRecord[];
+  /** Webhook-worthy ref changes made through the API, oldest first. */
+  readonly refEvents: RefEvent[];
   readonly statuses: CommitStatusRecord[];
   readonly issues: Map<number, IssueRecord>;
   readonly pulls: Map<number, PullRequestRecord>;
@@ -297,7 +347,7 @@ export class GitHubState {
   readonly installations = new Map<number, InstallationRecord>();
   readonly #accounts = new Map<string, Account>();
   readonly #repositories = new Map<string, RepositoryRecord>();
-  readonly #tokens = new Map<string, InstallationRecord>();
+  readonly #tokens = new Map<string, InstallationToken>();
   #nextId = 1000;
 
   constructor(options: StateOptions = {}) {
@@ -353,21 +403,50 @@ export class GitHubState {
     return account;
   }
 
-  /** Installs the App on an account (idempotent) and returns the installation. */
-  installApp(login: string): InstallationRecord {
+  /**
+   * Installs the App on an account (idempotent) and returns the installation; `repositories`
+   * (names without the owner) limits it to those, as "Only select repositories" does.
+   */
+  installApp(login: string, options: { repositories?: readonly string[] } = {}): InstallationRecord {
     const account = this.#accounts.get(login.toLowerCase()) ?? this.#account(login, 'Organization');
     const known = [...this.installations.values()].find((i) => i.account.id === account.id);
-    if (known) return known;
-    const installation = { id: this.nextId(), account, createdAt: this.now() };
+    if (known && options.repositories === undefined) return known;
+    const installation: InstallationRecord = {
+      id: known?.id ?? this.nextId(),
+      account,
+      createdAt: known?.createdAt ?? this.now(),
+      repositories:
+        options.repositories === undefined
+          ? undefined
+          : new Set(options.repositories.map((name) => `${account.login}/${name}`.toLowerCase())),
+    };
     this.installations.set(installation.id, installation);
     return installation;
   }
 
-  /** Issues an installation access token (`ghs_…`) as `POST /app/installations/{id}/access_tokens` does. */
-  issueInstallationToken(installation: InstallationRecord): string {
+  /**
+   * Issues an installation access token (`ghs_…`) as `POST /app/installations/{id}/access_tokens`
+   * does; `repositories` (names without the owner) narrows it to those.
+   */
+  issueInstallationToken(installation: InstallationRecord, repositories?: readonly string[]): string {
     const token = `ghs_${createHash('sha256').update(`${installation.id}:${this.nextId()}`).digest('hex').slice(0, 36)}`;
-    this.#tokens.set(token, installation);
+    const narrowed =
+      repositories === undefined
+        ? installation.repositories
+        : new Set(repositories.map((name) => `${installation.account.login}/${name}`.toLowerCase()));
+    this.#tokens.set(token, { installation, repositories: narrowed });
     return token;
+  }
+
+  /**
+   * Whether an installation token reaches a repository: one of its installation's account, and of
+   * the selected repositories when there is a selection. Others look like they do not exist
+   * (private) or are read-only (public), as on GitHub.
+   */
+  tokenReaches(actor: Extract<Actor, { kind: 'installation' }>, repository: RepositoryRecord): boolean {
+    if (repository.owner.id !== actor.installation.account.id) return false;
+    const scope = actor.repositories ?? actor.installation.repositories;
+    return scope === undefined || scope.has(repository.fullName.toLowerCase());
   }
 
   /**
@@ -378,8 +457,15 @@ export class GitHubState {
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) return { kind: 'anonymous' };
     if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return { kind: 'app' };
-    const installation = this.#tokens.get(token);
-    if (installation) return { kind: 'installation', installation, account: this.app.bot };
+    const issued = this.#tokens.get(token);
+    if (issued) {
+      return {
+        kind: 'installation',
+        installation: this.installations.get(issued.installation.id) ?? issued.installation,
+        account: this.app.bot,
+        repositories: issued.repositories,
+      };
+    }
     return { kind: 'user', account: this.viewer };
   }
 
@@ -414,6 +500,10 @@ export class GitHubState {
       collaborators: new Map(),
       refs: new Map(),
       commits: new Map(),
+      blobs: new Map(),
+      trees: new Map(),
+      rulesets: [],
+      refEvents: [],
       statuses: [],
       issues: new Map(),
       pulls: new Map(),
@@ -432,6 +522,12 @@ export class GitHubState {
     });
     if (seed.installApp !== false) this.installApp(owner.login);
     return repository;
+  }
+
+  /** Adds a ruleset that restricts creating, updating or deleting matching branches or tags. */
+  addRuleset(fullName: string, ruleset: RulesetRecord): RulesetRecord {
+    this.seeded(fullName).rulesets.push(ruleset);
+    return ruleset;
   }
 
   /** Gives `login` a role on the repository. */

@@ -30,7 +30,7 @@ export const appRoutes: RouteTable = {
     return {
       status: 201,
       body: {
-        token: context.state.issueInstallationToken(installation),
+        token: context.state.issueInstallationToken(installation, body.repositories),
         expires_at: new Date(context.state.now().getTime() + tokenLifetimeMs).toISOString(),
         permissions: body.permissions ?? { ...context.state.app.permissions },
         repository_selection: body.repositories || body.repository_ids ? 'selected' : 'all',

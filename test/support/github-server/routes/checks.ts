@@ -12,6 +12,7 @@ import {
   queryString,
   requireRepository,
   stringParam,
+  validationFailed,
   type ApiAnswer,
   type ApiRequest,
   type RouteContext,
@@ -132,6 +133,8 @@ function applyChanges(context: RouteContext, run: CheckRunRecord, body: CheckRun
   if (body.completed_at !== undefined) run.completedAt = new Date(body.completed_at);
   if (status === 'completed') run.completedAt ??= context.state.now();
   if (body.output) {
+    checkOutputLength('summary', body.output.summary);
+    checkOutputLength('text', body.output.text);
     run.output = {
       title: body.output.title ?? run.output.title,
       summary: body.output.summary,
@@ -142,6 +145,33 @@ function applyChanges(context: RouteContext, run: CheckRunRecord, body: CheckRun
   }
   if (body.actions) run.actions = body.actions.map((action) => ({ ...action }));
 }
+
+/**
+ * `output.summary` and `output.text` hold at most 65,535 characters ("Invalid request.\n\nOnly
+ * 65535 characters are allowed; 85289 were supplied.", zyborg/dotnet-tests-report#9) and at most
+ * 65,535 bytes ("summary exceeds a maximum bytesize of 65535", github/docs#35252).
+ */
+function checkOutputLength(field: 'summary' | 'text', value: string | undefined): void {
+  if (value === undefined) return;
+  if (value.length > maxOutputLength) {
+    throw new ApiError(
+      422,
+      `Invalid request.\n\nOnly ${maxOutputLength} characters are allowed; ${value.length} were supplied.`,
+    );
+  }
+  if (Buffer.byteLength(value) > maxOutputLength) {
+    throw validationFailed([
+      {
+        resource: 'CheckRun',
+        code: 'custom',
+        field,
+        message: `${field} exceeds a maximum bytesize of ${maxOutputLength}`,
+      },
+    ]);
+  }
+}
+
+const maxOutputLength = 65_535;
 
 function checkStatus(value: string | undefined): CheckRunRecord['status'] | undefined {
   return value === 'queued' || value === 'in_progress' || value === 'completed' ? value : undefined;

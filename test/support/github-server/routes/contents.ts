@@ -6,6 +6,8 @@
 import { buildContentFile, buildDirectoryEntry } from '../fixtures.ts';
 import { ApiError, queryString, requireRepository, stringParam, type RouteTable } from './handler.ts';
 
+const maxInlineBytes = 1024 * 1024;
+
 export const contentRoutes: RouteTable = {
   'repos/get-content': (request, context) => {
     const repository = requireRepository(request, context);
@@ -22,7 +24,12 @@ export const contentRoutes: RouteTable = {
           raw: { contentType: 'application/vnd.github.raw; charset=utf-8', text: content },
         };
       }
-      return { status: 200, body: buildContentFile(context.links, repository, path, content, ref) };
+      const file = buildContentFile(context.links, repository, path, content, ref);
+      // Files of 1–100 MB come back without their content ("content" empty, "encoding": "none"):
+      // only the raw media type returns them (palantir/go-githubapp#227; GitHub changelog 2022-05-03).
+      if (file.size > maxInlineBytes)
+        return { status: 200, body: { ...file, content: '', encoding: 'none' } };
+      return { status: 200, body: file };
     }
     const prefix = path === '' ? '' : `${path}/`;
     const children = new Map<string, string | undefined>();

@@ -170,9 +170,11 @@ function mergeDefaultBranch(
 }
 
 /**
- * Omitted `required_contexts` means every context on the commit must be `success`; `[]` skips the
- * check. The 409 body lists the contexts with their states (`missing` for a required context that
- * never reported: that word is the test server's).
+ * Omitted `required_contexts` means every context on the commit must pass: commit statuses must be
+ * `success`, and check runs count too (by name, the latest of each) — `success` and `neutral` pass,
+ * `skipped` and any other conclusion block, an unfinished run is `pending` (the 409 lists Actions
+ * job names such as `build (0)`). `[]` skips the check. The 409 body lists the contexts with their
+ * states (`missing` for a required context that never reported: that word is the test server's).
  */
 function checkRequiredContexts(
   context: RouteContext,
@@ -181,7 +183,13 @@ function checkRequiredContexts(
   ref: string,
   required: readonly string[] | undefined,
 ): void {
-  const latest = new Map(context.state.latestStatuses(repository, sha).map((s) => [s.context, s.state]));
+  const latest = new Map<string, string>(
+    context.state.latestStatuses(repository, sha).map((s) => [s.context, s.state]),
+  );
+  const runs = [...repository.checkRuns.values()]
+    .filter((run) => run.headSha === sha)
+    .sort((a, b) => a.id - b.id);
+  for (const run of runs) latest.set(run.name, checkRunContextState(run.status, run.conclusion));
   const contexts = required ?? [...latest.keys()];
   if (contexts.every((name) => latest.get(name) === 'success')) return;
   throw new ApiError(409, `Conflict: Commit status checks failed for ${ref}.`, [
@@ -192,6 +200,12 @@ function checkRequiredContexts(
       code: 'invalid',
     },
   ]);
+}
+
+/** A check run as a required context: `neutral` passes like `success`; `skipped` blocks. */
+function checkRunContextState(status: string, conclusion: string | null): string {
+  if (status !== 'completed') return 'pending';
+  return conclusion === 'success' || conclusion === 'neutral' ? 'success' : (conclusion ?? 'pending');
 }
 
 function createDeploymentStatus(request: ApiRequest, context: RouteContext): ApiAnswer {

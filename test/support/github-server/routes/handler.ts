@@ -10,6 +10,7 @@ import type { Actor, Account, GitHubState, RepositoryRecord } from '../state.ts'
 
 export interface ApiRequest {
   readonly operationId: string;
+  readonly method: string;
   /** Path parameters, coerced to the types the description declares. */
   readonly params: JsonObject;
   /** Query parameters, coerced to the types the description declares. */
@@ -101,10 +102,19 @@ export function queryString(request: ApiRequest, name: string): string | undefin
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The repository the path names; 404 when it does not exist or the caller may not see it. */
+/**
+ * The repository the path names; 404 when it does not exist or the caller may not see it. An
+ * installation token reaches only its installation's repositories: another account's private
+ * repository answers 404, a public one is read-only (403 "Resource not accessible by integration"
+ * on writes), as GitHub answers (https://docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation).
+ */
 export function requireRepository(request: ApiRequest, context: RouteContext): RepositoryRecord {
   const repository = context.state.repository(stringParam(request, 'owner'), stringParam(request, 'repo'));
   if (!repository || (repository.private && request.actor.kind === 'anonymous')) throw notFound();
+  if (request.actor.kind === 'installation' && !context.state.tokenReaches(request.actor, repository)) {
+    if (repository.private) throw notFound();
+    if (request.method !== 'GET') throw new ApiError(403, 'Resource not accessible by integration');
+  }
   return repository;
 }
 
