@@ -216,10 +216,30 @@ async function migrate(
 
 /** The holder recorded in a lock or marker commit. */
 export async function readLockHolder(api: GitRefsApi, repo: Repo, sha: string): Promise<LockHolder> {
+  return (await readRecord(api, repo, sha)).holder;
+}
+
+/** A holder commit's record and tree. */
+async function readRecord(
+  api: GitRefsApi,
+  repo: Repo,
+  sha: string,
+): Promise<{ holder: LockHolder; tree: string }> {
   const { data } = await api.getCommit({ ...repo, commit_sha: sha });
   const record = parseRecord(data.message.split('\n\n').slice(1).join('\n\n'));
+  const holder = record ?? {
+    holder: data.author.name,
+    reason: '',
+    since: data.committer.date,
+    pullRequest: undefined,
+  };
+  return { holder, tree: data.tree.sha };
+}
+
+/** The same claim: a retry after a lost answer finds its own record, not someone else's. */
+function sameClaim(a: LockHolder, b: LockHolder): boolean {
   return (
-    record ?? { holder: data.author.name, reason: '', since: data.committer.date, pullRequest: undefined }
+    a.holder === b.holder && a.since === b.since && a.reason === b.reason && a.pullRequest === b.pullRequest
   );
 }
 
@@ -262,7 +282,8 @@ export function isStale(holder: LockHolder, options: ClaimOptions): boolean {
  * performs only as a fast-forward — so it fails if anyone moved (or deleted and re-created) the
  * ref since we read it, and of two replicas taking over at once exactly one succeeds. A deploy
  * marker checks the lock again once it is taken: a `/lock` that landed meanwhile wins, and the
- * marker is given back.
+ * marker is given back. Claiming again with the same holder record (a retry after a lost answer)
+ * finds the ref already ours.
  */
 export async function claim(
   api: GitRefsApi,
@@ -283,7 +304,11 @@ export async function claim(
     }
     const current = await currentSha(api, repo, ref);
     if (current === undefined) continue; // released since: create it again
-    const held = await readLockHolder(api, repo, current);
+    const { holder: held, tree } = await readRecord(api, repo, current);
+    if (sameClaim(held, holder)) {
+      // Our own earlier attempt, whose answer was lost after GitHub wrote it.
+      return await confirm(api, repo, kind, environment, { sha: current, tree, holder, tookOver: undefined });
+    }
     if (!isStale(held, options)) return { taken: false, by: 'holder', sha: current, holder: held };
     const successor = await writeRecord(api, repo, kind, environment, holder, [current]);
     try {

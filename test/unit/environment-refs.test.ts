@@ -265,6 +265,13 @@ const claimRows: readonly ClaimRow[] = [
     },
   },
   {
+    name: 'a retry after a lost answer finds its own claim and keeps it',
+    kind: 'deploying',
+    environment: 'staging',
+    arrange: (fake) => fake.seed('refs/rollgate/deploying/staging', holder('monalisa')),
+    expected: { taken: true, refs: { 'refs/rollgate/deploying/staging': 'monalisa' } },
+  },
+  {
     name: 'a marker released between our create and our read is created again',
     kind: 'deploying',
     environment: 'staging',
