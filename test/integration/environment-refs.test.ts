@@ -111,10 +111,10 @@ describe('environment refs against the GitHub API test server', () => {
       claim(git, repo, 'deploying', 'production', holder('monalisa'), options),
       claim(git, repo, 'deploying', 'production', holder('octocat'), options),
     ]);
-    expect([a?.taken, b?.taken].filter(Boolean)).toHaveLength(1);
-    const winner = a?.taken ? a : b;
-    const loser = a?.taken ? b : a;
-    if (!winner?.taken || loser?.taken !== false) throw new Error('one winner, one loser');
+    expect([a.taken, b.taken].filter(Boolean)).toHaveLength(1);
+    const winner = a.taken ? a : b;
+    const loser = a.taken ? b : a;
+    if (!winner.taken || loser.taken) throw new Error('one winner, one loser');
     expect(winner.tookOver?.holder).toBe('hubot');
     expect(loser.holder.holder).toBe(winner.holder.holder);
     // The takeover moved the ref by fast-forward from the abandoned commit: nothing was forced.
