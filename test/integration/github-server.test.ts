@@ -638,6 +638,353 @@ describe('GitHub API test server: releases, contents, environments and the App',
   });
 });
 
+describe('GitHub API test server: what Rollgate relies on', () => {
+  test("refuses a commit on git's empty-tree SHA, and builds one from a blob and a tree it created", async () => {
+    const { octokit } = await start();
+    const empty = await failure(
+      octokit.rest.git.createCommit({
+        ...repo,
+        message: 'lock',
+        tree: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+        parents: [],
+      }),
+    );
+    expect(empty).toMatchObject({ status: 422, data: { message: 'Tree SHA does not exist' } });
+
+    const { data: blob } = await octokit.rest.git.createBlob({ ...repo, content: '{"holder":"a"}\n' });
+    const { data: tree } = await octokit.rest.git.createTree({
+      ...repo,
+      tree: [
+        { path: 'holder.json', mode: '100644', type: 'blob', sha: blob.sha },
+        { path: 'notes/why.md', mode: '100644', type: 'blob', content: 'because\n' },
+      ],
+    });
+    expect(tree.tree.map((entry) => [entry.path, entry.type])).toEqual([
+      ['holder.json', 'blob'],
+      ['notes', 'tree'],
+    ]);
+    const { data: commit } = await octokit.rest.git.createCommit({
+      ...repo,
+      message: 'lock',
+      tree: tree.sha,
+      parents: [],
+    });
+    expect(commit.tree.sha).toBe(tree.sha);
+    const { data: recursive } = await octokit.rest.git.getTree({
+      ...repo,
+      tree_sha: tree.sha,
+      recursive: '1',
+    });
+    expect(recursive.tree.map((entry) => entry.path)).toEqual(['holder.json', 'notes', 'notes/why.md']);
+    const notes = tree.tree.find((entry) => entry.path === 'notes')?.sha ?? '';
+    const { data: subtree } = await octokit.rest.git.getTree({ ...repo, tree_sha: notes });
+    expect(subtree.tree.map((entry) => entry.path)).toEqual(['why.md']);
+    expect(
+      (
+        await failure(
+          octokit.rest.git.createTree({
+            ...repo,
+            tree: [{ path: 'x', mode: '100644', type: 'blob', sha: 'f'.repeat(40) }],
+          }),
+        )
+      ).status,
+    ).toBe(422);
+    expect((await failure(octokit.rest.git.getTree({ ...repo, tree_sha: 'f'.repeat(40) }))).status).toBe(404);
+  });
+
+  test("creates refs in any namespace with two slashes, and gives GitHub's 422 reasons for the rest", async () => {
+    const { server, octokit } = await start();
+    const main = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    const custom = await octokit.rest.git.createRef({
+      ...repo,
+      ref: 'refs/rollgate/lock/staging',
+      sha: main,
+    });
+    expect(custom.status).toBe(201);
+    const listed = await octokit.rest.git.listMatchingRefs({ ...repo, ref: 'rollgate/' });
+    expect(listed.data.map((ref) => ref.ref)).toEqual(['refs/rollgate/lock/staging']);
+    expect((await octokit.rest.git.getRef({ ...repo, ref: 'rollgate/lock/staging' })).data.object.sha).toBe(
+      main,
+    );
+
+    const reasons = await Promise.all(
+      [
+        { ref: 'refs/rollgate/lock/staging', sha: main },
+        { ref: 'refs/rollgate', sha: main },
+        { ref: 'rollgate/lock/x', sha: main },
+        { ref: 'refs/rollgate/lock/x..y', sha: main },
+        { ref: 'refs/rollgate/lock/x.lock', sha: main },
+        { ref: 'refs/rollgate/lock/y', sha: 'f'.repeat(40) },
+      ].map(async (body) => (await failure(octokit.rest.git.createRef({ ...repo, ...body }))).data.message),
+    );
+    expect(reasons).toEqual([
+      'Reference already exists',
+      'Reference name must contain at least three slash-separated components.',
+      'Reference name must contain at least three slash-separated components.',
+      'refs/rollgate/lock/x..y is not a valid ref name.',
+      'refs/rollgate/lock/x.lock is not a valid ref name.',
+      'Object does not exist',
+    ]);
+    // A path `{ref}` is relative to refs/: GitHub reads `refs/rollgate/…` there as refs/refs/rollgate/….
+    const prefixed = await failure(
+      octokit.rest.git.updateRef({ ...repo, ref: 'refs/rollgate/lock/staging', sha: main }),
+    );
+    expect(prefixed.data.message).toBe('Reference does not exist');
+  });
+
+  test('a ruleset refuses branch and tag changes with "Repository rule violations found", other namespaces never', async () => {
+    const { server, octokit } = await start();
+    const main = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    server.state.addRuleset('octo-org/web', {
+      name: 'release branches',
+      target: 'branch',
+      include: ['refs/heads/rollgate/**', '~DEFAULT_BRANCH'],
+      rules: ['creation', 'deletion', 'non_fast_forward'],
+    });
+    const created = await failure(
+      octokit.rest.git.createRef({ ...repo, ref: 'refs/heads/rollgate/lock/staging', sha: main }),
+    );
+    expect(created).toMatchObject({
+      status: 422,
+      data: {
+        message:
+          'Repository rule violations found\n\nCannot create ref due to creations being restricted.\n\n',
+      },
+    });
+    const deleted = await failure(octokit.rest.git.deleteRef({ ...repo, ref: 'heads/main' }));
+    expect(deleted.data.message).toBe(
+      'Repository rule violations found\n\nCannot delete this protected ref.\n\n',
+    );
+    expect(
+      (await octokit.rest.git.createRef({ ...repo, ref: 'refs/heads/feature/x', sha: main })).status,
+    ).toBe(201);
+    expect(
+      (await octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/lock/staging', sha: main })).status,
+    ).toBe(201);
+    expect((await octokit.rest.git.deleteRef({ ...repo, ref: 'rollgate/lock/staging' })).status).toBe(204);
+  });
+
+  test('records the create, push and delete webhooks of branches and tags, and none for other refs', async () => {
+    const { server } = await start();
+    const bot = await installationClient(server);
+    const main = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    const next = server.state.addCommit('octo-org/web', { branch: 'side' });
+    for (const ref of [
+      'refs/heads/topic',
+      'refs/tags/v9',
+      'refs/rollgate/deploying/staging',
+      'refs/pull/1/x',
+    ]) {
+      await bot.rest.git.createRef({ ...repo, ref, sha: main });
+    }
+    await bot.rest.git.updateRef({ ...repo, ref: 'heads/topic', sha: next });
+    await bot.rest.git.updateRef({ ...repo, ref: 'rollgate/deploying/staging', sha: next });
+    await bot.rest.git.deleteRef({ ...repo, ref: 'heads/topic' });
+    await bot.rest.git.deleteRef({ ...repo, ref: 'rollgate/deploying/staging' });
+    expect(
+      server.state.seeded('octo-org/web').refEvents.map((e) => `${e.event} ${e.ref} ${e.actor}`),
+    ).toEqual([
+      'create refs/heads/topic rollgate[bot]',
+      'push refs/heads/topic rollgate[bot]',
+      'create refs/tags/v9 rollgate[bot]',
+      'push refs/tags/v9 rollgate[bot]',
+      'push refs/heads/topic rollgate[bot]',
+      'delete refs/heads/topic rollgate[bot]',
+      'push refs/heads/topic rollgate[bot]',
+    ]);
+  });
+
+  test('counts check runs as required contexts: skipped and unfinished ones block, neutral passes', async () => {
+    const { server, octokit } = await start();
+    const bot = await installationClient(server);
+    const sha = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    await bot.rest.checks.create({ ...repo, name: 'build (0)', head_sha: sha, conclusion: 'success' });
+    await bot.rest.checks.create({ ...repo, name: 'lint', head_sha: sha, conclusion: 'neutral' });
+    const skipped = await bot.rest.checks.create({
+      ...repo,
+      name: 'e2e',
+      head_sha: sha,
+      conclusion: 'skipped',
+    });
+    await bot.rest.checks.create({ ...repo, name: 'rollgate / staging', head_sha: sha, status: 'queued' });
+
+    const refused = await failure(
+      octokit.rest.repos.createDeployment({ ...repo, ref: 'main', auto_merge: false }),
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.data.errors).toEqual([
+      expect.objectContaining({
+        contexts: [
+          { context: 'build (0)', state: 'success' },
+          { context: 'lint', state: 'success' },
+          { context: 'e2e', state: 'skipped' },
+          { context: 'rollgate / staging', state: 'pending' },
+        ],
+      }),
+    ]);
+    await bot.rest.checks.update({ ...repo, check_run_id: skipped.data.id, conclusion: 'success' });
+    const runs = await bot.rest.checks.listForRef({ ...repo, ref: sha, check_name: 'rollgate / staging' });
+    await bot.rest.checks.update({
+      ...repo,
+      check_run_id: runs.data.check_runs[0]?.id ?? 0,
+      conclusion: 'neutral',
+    });
+    const created = await octokit.rest.repos.createDeployment({ ...repo, ref: 'main', auto_merge: false });
+    expect(created.status).toBe(201);
+  });
+
+  test('creates deployments only of commits that exist', async () => {
+    const { octokit } = await start();
+    const unknown = 'c0ffee'.padEnd(40, '0');
+    const refused = await failure(
+      octokit.rest.repos.createDeployment({ ...repo, ref: unknown, required_contexts: [] }),
+    );
+    expect(refused).toMatchObject({ status: 422, data: { message: `No ref found for: ${unknown}` } });
+    const branch = await failure(
+      octokit.rest.repos.createDeployment({ ...repo, ref: 'gone', required_contexts: [] }),
+    );
+    expect(branch.data.message).toBe('No ref found for: gone');
+  });
+
+  test('scopes installation tokens to their installation and its selected repositories', async () => {
+    const { server } = await start();
+    server.state.addRepository('octo-org/api');
+    server.state.addRepository('other-org/secret', { private: true, installApp: false });
+    server.state.addRepository('other-org/open', { installApp: false });
+    const bot = await installationClient(server);
+    expect((await bot.rest.repos.get({ owner: 'octo-org', repo: 'api' })).status).toBe(200);
+    expect((await failure(bot.rest.repos.get({ owner: 'other-org', repo: 'secret' }))).status).toBe(404);
+    expect((await bot.rest.repos.get({ owner: 'other-org', repo: 'open' })).status).toBe(200);
+    const write = await failure(
+      bot.rest.issues.createComment({ owner: 'other-org', repo: 'open', issue_number: 1, body: 'hi' }),
+    );
+    expect(write).toMatchObject({ status: 403, data: { message: 'Resource not accessible by integration' } });
+
+    const app = client(server, appJwt);
+    const { data: installation } = await app.rest.apps.getRepoInstallation(repo);
+    const { data: narrow } = await app.rest.apps.createInstallationAccessToken({
+      installation_id: installation.id,
+      repositories: ['web'],
+    });
+    const narrowBot = client(server, narrow.token);
+    expect((await narrowBot.rest.repos.get(repo)).status).toBe(200);
+    const outside = await failure(
+      narrowBot.rest.git.createRef({
+        owner: 'octo-org',
+        repo: 'api',
+        ref: 'refs/rollgate/lock/x',
+        sha: 'f'.repeat(40),
+      }),
+    );
+    expect(outside.status).toBe(403);
+
+    server.state.installApp('octo-org', { repositories: ['api'] });
+    const selected = await installationClient(server);
+    expect((await selected.rest.repos.get({ owner: 'octo-org', repo: 'api' })).status).toBe(200);
+    expect(
+      (
+        await failure(
+          selected.rest.git.createRef({ ...repo, ref: 'refs/rollgate/lock/x', sha: 'f'.repeat(40) }),
+        )
+      ).status,
+    ).toBe(403);
+  });
+
+  test('refuses comments over 65,536 characters and check-run output over 65,535 characters or bytes', async () => {
+    // Output over the description's maxLength is a request that breaks it: recorded as a violation too.
+    const { server } = await start({ violationsExpected: true });
+    server.state.addCommit('octo-org/web', { branch: 'feature' });
+    const pull = server.state.addPullRequest('octo-org/web', { head: 'feature' });
+    const bot = await installationClient(server);
+    const long = await failure(
+      bot.rest.issues.createComment({ ...repo, issue_number: pull.number, body: 'x'.repeat(65_537) }),
+    );
+    expect(long.status).toBe(422);
+    expect(long.data.errors).toEqual([
+      expect.objectContaining({ message: 'Body is too long (maximum is 65536 characters)' }),
+    ]);
+    expect(
+      (await bot.rest.issues.createComment({ ...repo, issue_number: pull.number, body: 'x'.repeat(65_536) }))
+        .status,
+    ).toBe(201);
+
+    const sha = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    const chars = await failure(
+      bot.rest.checks.create({
+        ...repo,
+        name: 'c',
+        head_sha: sha,
+        output: { title: 't', summary: 'x'.repeat(65_536) },
+      }),
+    );
+    expect(chars.data.message).toBe(
+      'Invalid request.\n\nOnly 65535 characters are allowed; 65536 were supplied.',
+    );
+    const bytes = await failure(
+      bot.rest.checks.create({
+        ...repo,
+        name: 'c',
+        head_sha: sha,
+        output: { title: 't', summary: 's', text: 'é'.repeat(40_000) },
+      }),
+    );
+    expect(bytes.data.errors).toEqual([
+      expect.objectContaining({ field: 'text', message: 'text exceeds a maximum bytesize of 65535' }),
+    ]);
+    const fits = await bot.rest.checks.create({
+      ...repo,
+      name: 'c',
+      head_sha: sha,
+      output: { title: 't', summary: 'x'.repeat(65_535) },
+    });
+    expect(fits.status).toBe(201);
+    expect(server.state.seeded('octo-org/web').checkRuns.size).toBe(1);
+    expect(server.violations.map((v) => v.operationId)).toEqual(['checks/create']);
+  });
+
+  test('returns a file over 1 MB without its content unless asked for the raw media type', async () => {
+    const { server, octokit } = await start();
+    const big = 'a'.repeat(1024 * 1024 + 1);
+    server.state.addFile('octo-org/web', 'data/big.txt', big);
+    const { data } = await octokit.rest.repos.getContent({ ...repo, path: 'data/big.txt' });
+    expect(data).toMatchObject({ type: 'file', size: big.length, content: '', encoding: 'none' });
+    const raw = await octokit.rest.repos.getContent({
+      ...repo,
+      path: 'data/big.txt',
+      mediaType: { format: 'raw' },
+    });
+    expect(raw.data).toBe(big);
+    const { data: small } = await octokit.rest.repos.getContent({ ...repo, path: 'README.md' });
+    expect(small).toMatchObject({ encoding: 'base64' });
+  });
+
+  test('loses the answer of a chosen call after carrying it out: a dropped connection or a 502', async () => {
+    const { server, octokit } = await start();
+    const main = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    server.loseAnswer('git/create-ref', { call: 2, as: 502 });
+    server.loseAnswer('repos/create-deployment');
+    await octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/a/one', sha: main });
+    const second = await failure(
+      octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/a/two', sha: main }),
+    );
+    expect(second.status).toBe(502);
+    await expect(
+      octokit.rest.repos.createDeployment({ ...repo, ref: 'main', required_contexts: [] }),
+    ).rejects.toThrow();
+    // Both writes happened although neither answer arrived.
+    expect(server.state.seeded('octo-org/web').refs.has('refs/rollgate/a/two')).toBe(true);
+    expect(server.state.seeded('octo-org/web').deployments.size).toBe(1);
+    expect(server.calls.map((call) => [call.operationId, call.status, call.lostAnswer])).toEqual([
+      ['git/create-ref', 201, undefined],
+      ['git/create-ref', 201, 502],
+      ['repos/create-deployment', 201, 'socket'],
+    ]);
+    expect(
+      (await octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/a/three', sha: main })).status,
+    ).toBe(201);
+  });
+});
+
 describe('GitHub API test server: checking requests and responses against the description', () => {
   test('rejects a deployment status whose state is not in the enum, and records the violation', async () => {
     const { server, octokit } = await start({ violationsExpected: true });
@@ -800,6 +1147,11 @@ describe('GitHub API test server: checking requests and responses against the de
         'git/update-ref',
         'git/delete-ref',
         'git/list-matching-refs',
+        'git/create-blob',
+        'git/create-tree',
+        'git/get-tree',
+        'git/create-commit',
+        'git/get-commit',
         'repos/get-content',
         'repos/get-all-environments',
         'repos/get-environment',

@@ -172,6 +172,9 @@ function describeRequestErrors(
           return `${where}${value} is not one of ${JSON.stringify(p.allowedValues)}.`;
         case 'type':
           return `${where}${value} is not of type ${JSON.stringify(p.type)}.`;
+        case 'maxLength':
+          // GitHub's words, without the field (zyborg/dotnet-tests-report#9).
+          return `Only ${String(p.limit)} characters are allowed; ${typeof error.data === 'string' ? error.data.length : '?'} were supplied.`;
         default:
           return `${where}${value} ${error.message ?? 'is invalid'}.`;
       }
