@@ -36,7 +36,7 @@ export async function appBenchmarks(count = 200, concurrency = 10) {
     const free = (environment) =>
       stand.github.state
         .seeded('octo-org/hello-service')
-        .refs.delete(`refs/heads/rollgate/deploying/${environment}`);
+        .refs.delete(`refs/rollgate/deploying/${environment}`);
     await stand.comment('/deploy env-0');
     const before = stand.github.calls.length;
     await stand.comment('/deploy env-1');

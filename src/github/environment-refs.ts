@@ -378,12 +378,17 @@ export async function recordDeployment(
 ): Promise<string | undefined> {
   const ref = refPath('deploying', environment);
   const holder = { ...marker.holder, deploymentId };
-  const { data: commit } = await api.createCommit({
-    ...repo,
-    tree: marker.tree,
-    parents: [marker.sha],
-    message: recordMessage('deploying', environment, holder),
-  });
+  let commit: { sha: string };
+  try {
+    ({ data: commit } = await api.createCommit({
+      ...repo,
+      tree: marker.tree,
+      parents: [marker.sha],
+      message: recordMessage('deploying', environment, holder),
+    }));
+  } catch (error) {
+    throw refusal(error, ref, 'write the holder commit of');
+  }
   try {
     await api.updateRef({ ...repo, ref, sha: commit.sha, force: false });
     return commit.sha;
@@ -452,19 +457,24 @@ async function writeRecord(
   holder: LockHolder,
   parents: string[],
 ): Promise<{ sha: string; tree: string }> {
-  const { data: tree } = await api.createTree({
-    ...repo,
-    tree: [
-      { path: RECORD_PATH, mode: '100644', type: 'blob', content: `${JSON.stringify(holder, null, 2)}\n` },
-    ],
-  });
-  const { data: commit } = await api.createCommit({
-    ...repo,
-    tree: tree.sha,
-    parents,
-    message: recordMessage(kind, environment, holder),
-  });
-  return { sha: commit.sha, tree: tree.sha };
+  const ref = refPath(kind, environment);
+  try {
+    const { data: tree } = await api.createTree({
+      ...repo,
+      tree: [
+        { path: RECORD_PATH, mode: '100644', type: 'blob', content: `${JSON.stringify(holder, null, 2)}\n` },
+      ],
+    });
+    const { data: commit } = await api.createCommit({
+      ...repo,
+      tree: tree.sha,
+      parents,
+      message: recordMessage(kind, environment, holder),
+    });
+    return { sha: commit.sha, tree: tree.sha };
+  } catch (error) {
+    throw refusal(error, ref, 'write the holder commit of');
+  }
 }
 
 /** Status and GitHub's message of a failed Octokit request; undefined for anything else. */

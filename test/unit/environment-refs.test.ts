@@ -365,6 +365,17 @@ describe('claim: taking a lock or a deploy marker', () => {
     expect(fake.callsOf('createRef')).toHaveLength(1);
   });
 
+  test("a refused holder commit ends the claim with GitHub's reason, and no ref is created", async () => {
+    const fake = new FakeGit().before('createTree', () => {
+      throw githubError(422, 'Invalid tree info');
+    });
+    await expect(claim(fake, repo, 'lock', 'staging', holder('monalisa'))).rejects.toMatchObject({
+      name: 'EnvironmentRefError',
+      reason: 'Invalid tree info',
+    });
+    expect(fake.callsOf('createRef')).toEqual([]);
+  });
+
   test('a ref that keeps changing hands ends in an error instead of looping forever', async () => {
     const fake = new FakeGit();
     fake.seed('refs/rollgate/lock/staging', holder('hubot'));
