@@ -79,24 +79,43 @@ export interface ClaimOptions {
 /** Whose ref `release` may delete: the commit we made, or the marker recorded for a deployment. */
 export type ReleaseOwner = { readonly sha: string } | { readonly deploymentId: number };
 
-/** A ref GitHub refused to write for a reason other than "it exists": a ruleset, a bad name, a permission. */
+/**
+ * A lock or marker ref that cannot be written: GitHub refused it for a reason other than "it
+ * exists" (a ruleset, a bad name, a permission), or the environment's name cannot be a ref.
+ */
 export class EnvironmentRefError extends RollgateError {
   readonly ref: string;
   readonly status: number | undefined;
-  /** GitHub's own message. */
+  /** GitHub's own message (or why the name cannot be used). */
   readonly reason: string;
 
-  constructor(ref: string, action: string, status: number | undefined, reason: string) {
-    super(
+  constructor(
+    what: string,
+    why: string,
+    fix: string,
+    details: { ref: string; status: number | undefined; reason: string },
+  ) {
+    super(what, why, fix);
+    this.ref = details.ref;
+    this.status = details.status;
+    this.reason = details.reason;
+  }
+
+  /** GitHub refused to `action` the ref, saying `reason`. */
+  static refused(
+    ref: string,
+    action: string,
+    status: number | undefined,
+    reason: string,
+  ): EnvironmentRefError {
+    return new EnvironmentRefError(
       `GitHub refused to ${action} \`${ref}\`: ${reason.trim() || `HTTP ${status ?? '?'}`}.`,
       /rule violations/i.test(reason)
         ? 'A repository ruleset restricts this ref.'
         : 'Rollgate keeps environment locks and deploy markers as refs under `refs/rollgate/`.',
       'Let the App write refs under `refs/rollgate/` (contents: write, and no ruleset covering them), then run the command again.',
+      { ref, status, reason },
     );
-    this.ref = ref;
-    this.status = status;
-    this.reason = reason;
   }
 }
 
@@ -120,11 +139,12 @@ export function environmentKey(environment: string): string {
     !key.endsWith('.lock') &&
     !key.includes('..');
   if (!valid) {
+    const reason = `${JSON.stringify(environment)} cannot be part of a git ref name`;
     throw new EnvironmentRefError(
-      `${NAMESPACE}…/${environment}`,
-      'name a ref after',
-      undefined,
-      `the environment name ${JSON.stringify(environment)} cannot be part of a git ref`,
+      `The environment name ${JSON.stringify(environment)} cannot name a lock or a deploy marker.`,
+      'Locks and markers are git refs; their names take letters, digits, `.`, `_` and `-` (1–255), not starting or ending with `.`, without `..`, not ending in `.lock`.',
+      'Rename the environment in `.github/rollgate.yml`.',
+      { ref: `refs/${NAMESPACE}`, status: undefined, reason },
     );
   }
   return key;
@@ -319,11 +339,12 @@ export async function claim(
       if (!isNotFastForward(error) && !isMissingRef(error)) throw refusal(error, ref, 'update');
     }
   }
+  const reason = `it changed hands ${MAX_ROUNDS} times while Rollgate tried to take it`;
   throw new EnvironmentRefError(
-    `refs/${ref}`,
-    'settle',
-    undefined,
-    `it changed hands ${MAX_ROUNDS} times while Rollgate tried to take it`,
+    `\`refs/${ref}\` did not settle: ${reason}.`,
+    'Other App replicas (or people) are taking and releasing it at the same moment.',
+    'Run the command again.',
+    { ref: `refs/${ref}`, status: undefined, reason },
   );
 }
 
@@ -506,7 +527,7 @@ const isMissingRef = (error: unknown): boolean => is422(error, /^Reference does 
 function refusal(error: unknown, ref: string, action: string): unknown {
   const failure = failureOf(error);
   if (failure?.status !== 422) return error;
-  return new EnvironmentRefError(
+  return EnvironmentRefError.refused(
     `refs/${ref.replace(/^refs\//, '')}`,
     action,
     failure.status,
