@@ -300,7 +300,10 @@ export function isStale(holder: LockHolder, options: ClaimOptions): boolean {
  * GitHub's reason. A holder older than `staleAfterMs` is taken over by a compare-and-swap: our
  * commit has the stale commit as parent and the ref is moved with `force: false`, which GitHub
  * performs only as a fast-forward — so it fails if anyone moved (or deleted and re-created) the
- * ref since we read it, and of two replicas taking over at once exactly one succeeds. A deploy
+ * ref since we read it, and of two replicas taking over at once exactly one succeeds (two updates
+ * from the same SHA: one lands, the other gets 422 "Update is not a fast forward",
+ * github-tools/github#78; the description of `force` says a non-forced update "will make sure
+ * you're not overwriting work"). A deploy
  * marker checks the lock again once it is taken: a `/lock` that landed meanwhile wins, and the
  * marker is given back. Claiming again with the same holder record (a retry after a lost answer)
  * finds the ref already ours.
@@ -421,7 +424,9 @@ export async function recordDeployment(
 
 /**
  * Removes the `kind` ref of `environment` if it is still `owner`'s: the commit we made (compared
- * just before the delete), or the marker recorded for a deployment. Without an owner it removes
+ * just before the delete), or the marker recorded for a deployment. REST's delete has no
+ * precondition, so a takeover landing between the read and the delete is lost; takeovers happen
+ * only to markers abandoned for `staleAfterMs`, which makes that window one a live owner never meets. Without an owner it removes
  * whatever is there (an admin's `/unlock`). Returns whether a ref was removed; one already gone is fine.
  */
 export async function release(
