@@ -10,7 +10,7 @@
  * - a field the applier applied before and no longer applies is removed when nobody else owns it.
  * Managers are told apart by name, operation, subresource and (for updates) apiVersion.
  */
-import { isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
+import { canonicalJson, isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
 import type { MergeSchema } from './patch.ts';
 import type { ObjectMeta } from './resources.ts';
 
@@ -279,7 +279,8 @@ function entryOf(
 ): ManagedFieldsEntry {
   const fieldsV1 = toFieldsV1(set);
   // managedfieldsupdater.go: the time moves only when the manager's fields change.
-  const unchanged = previous !== undefined && semanticEqual(previous.fieldsV1, fieldsV1);
+  // fieldsV1 leaves are empty maps, which semanticEqual ignores: compare the text.
+  const unchanged = previous !== undefined && canonicalJson(previous.fieldsV1) === canonicalJson(fieldsV1);
   return {
     manager: writer.manager,
     operation: writer.operation,

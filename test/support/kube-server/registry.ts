@@ -7,7 +7,7 @@
 import type { V1Status } from '@kubernetes/client-node';
 import type { SimulatedClock } from './clock.ts';
 import { applyDefaults } from './defaults.ts';
-import { isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
+import { canonicalJson, isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
 import { randomSuffix, randomUid } from './names.ts';
 import {
   applyManagedFields,
@@ -126,6 +126,8 @@ function initialStatus(kind: string): JsonObject | undefined {
       return { loadBalancer: {} };
     case 'Namespace':
       return { phase: 'Active' };
+    case 'HorizontalPodAutoscaler':
+      return { desiredReplicas: 0 };
     default:
       return undefined;
   }
@@ -480,7 +482,9 @@ export class Registry {
           mergeSchemaOf(type.kind),
         ),
     );
-    if (options.dryRun || semanticEqual(withoutVersion(next), withoutVersion(current))) {
+    const sameOwners =
+      canonicalJson(next.metadata.managedFields) === canonicalJson(current.metadata.managedFields);
+    if (options.dryRun || (sameOwners && semanticEqual(withoutVersion(next), withoutVersion(current)))) {
       return options.dryRun ? next : current;
     }
     return this.store.write(type, next);
