@@ -32,6 +32,7 @@ const DEPLOY_INPUTS = [
   'health-url',
   'auto-rollback',
   'restart-threshold',
+  'force-conflicts',
   'version',
   'token',
   'deployment-id',

@@ -1,3 +1,4 @@
+import { autoscalerOf, withoutReplicas } from '../kubernetes/autoscalers.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { derivedDeployment } from './derived-deployment.ts';
@@ -29,17 +30,19 @@ export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyRes
   const source = live === undefined ? base : await ports.cluster.readDeployment(spec.namespace, liveName);
   const name = `${baseName}-${idle}`;
 
-  await ports.cluster.apply(
-    derivedDeployment(
-      source,
-      name,
-      { [COLOR_LABEL]: idle },
-      changes,
-      ctx.annotations,
-      source.spec?.replicas ?? 1,
-    ),
-    false,
+  // The new colour gets the live colour's live count, unless an HPA scales the colour itself.
+  const colour = derivedDeployment(
+    source,
+    name,
+    { [COLOR_LABEL]: idle },
+    changes,
+    ctx.annotations,
+    source.spec?.replicas ?? 1,
   );
+  const autoscaled = autoscalerOf(await ports.cluster.listHorizontalPodAutoscalers(spec.namespace), name);
+  await ports.cluster.apply(autoscaled === undefined ? colour : withoutReplicas(colour), false, {
+    force: spec.forceConflicts,
+  });
   ctx.mark('applied', `${name} (idle colour) → ${ctx.facts.version}`);
   const rollout = await ctx.watch(spec.namespace, name);
   const base_ = {

@@ -1,3 +1,4 @@
+import { autoscalerOf } from '../kubernetes/autoscalers.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import { rollbackDeployment } from '../kubernetes/rollback.ts';
 import { imagePatch } from '../kubernetes/set-image.ts';
@@ -24,7 +25,9 @@ export function canarySplit(replicas: number, percent: number): { canary: number
  * replicas at each of `canary-steps`, the stable Deployment shrinking by as much so the total
  * stays the same; the rollout and the health check are judged at every step. At 100 % the
  * stable Deployment is updated (promote) and the canary removed; on a failure the canary is
- * removed and the stable Deployment scaled back.
+ * removed and the stable Deployment scaled back. When a HorizontalPodAutoscaler scales the stable
+ * Deployment its replicas are the HPA's: the canary's share is taken of the live count and the
+ * stable Deployment keeps its replicas throughout.
  */
 export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult> {
   const { spec, ports } = ctx;
@@ -33,6 +36,7 @@ export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult
   const name = stable.metadata?.name ?? '';
   const canaryName = `${name}-canary`;
   const replicas = stable.spec?.replicas ?? 1;
+  const autoscaler = autoscalerOf(await cluster.listHorizontalPodAutoscalers(spec.namespace), name);
   const previousRevision = revisionOf(stable);
   const deployments = [{ name, namespace: spec.namespace, previousRevision, changes }];
   let health: StrategyResult['health'];
@@ -44,7 +48,8 @@ export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult
   ): Promise<StrategyResult> => {
     ctx.mark('failed', `${failure} (at ${step} %)`);
     await cluster.deleteDeployment(spec.namespace, canaryName);
-    await cluster.patchDeployment(spec.namespace, name, { spec: { replicas } }, 'merge');
+    if (autoscaler === undefined)
+      await cluster.patchDeployment(spec.namespace, name, { spec: { replicas } }, 'merge');
     await ctx.watch(spec.namespace, name, false);
     const reverted = `removed the canary at ${step} %; ${name} runs its ${replicas} replica(s) of the previous version again`;
     ctx.mark('rolled back', reverted);
@@ -73,9 +78,17 @@ export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult
         split.canary,
       ),
       false,
+      { force: spec.forceConflicts },
     );
-    await cluster.patchDeployment(spec.namespace, name, { spec: { replicas: split.stable } }, 'merge');
-    ctx.mark('canary', `${step} %: ${split.canary} canary, ${split.stable} stable`);
+    if (autoscaler === undefined) {
+      await cluster.patchDeployment(spec.namespace, name, { spec: { replicas: split.stable } }, 'merge');
+      ctx.mark('canary', `${step} %: ${split.canary} canary, ${split.stable} stable`);
+    } else {
+      ctx.mark(
+        'canary',
+        `${step} %: ${split.canary} canary, ${replicas} stable (scaled by HorizontalPodAutoscaler ${autoscaler.metadata?.name ?? ''})`,
+      );
+    }
     const rollout = await ctx.watch(spec.namespace, canaryName);
     const failure = rolloutFailureOf(canaryName, rollout, describePodFailure);
     if (failure !== undefined)
@@ -89,7 +102,10 @@ export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult
   await cluster.patchDeployment(
     spec.namespace,
     name,
-    { metadata: promote.metadata, spec: { ...promote.spec, replicas } },
+    {
+      metadata: promote.metadata,
+      spec: autoscaler === undefined ? { ...promote.spec, replicas } : promote.spec,
+    },
     'strategic',
   );
   const promoted = await ctx.watch(spec.namespace, name);

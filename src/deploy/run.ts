@@ -81,7 +81,7 @@ export async function runDeploy(
 ): Promise<DeployOutcome> {
   const timeline = new Timeline(ports.now);
   const { cluster, github } = ports;
-  const prepared = await prepareTargets(cluster, spec.namespace, spec, facts.workspace);
+  const prepared = await prepareTargets(cluster, spec.namespace, spec, facts.workspace, ports.log);
 
   const deploymentId =
     facts.event?.id ??

@@ -23,6 +23,8 @@ export interface DeploySpec {
   readonly healthUrl: string | undefined;
   readonly autoRollback: boolean;
   readonly restartThreshold: number;
+  /** Server-side apply takes fields other field managers own (`force=true`) instead of failing. */
+  readonly forceConflicts: boolean;
 }
 
 export interface RawDeployInputs {
@@ -40,6 +42,7 @@ export interface RawDeployInputs {
   readonly 'health-url': string;
   readonly 'auto-rollback': string;
   readonly 'restart-threshold': string;
+  readonly 'force-conflicts': string;
 }
 
 /** Parses the deploy inputs; every problem names its input and the fix. */
@@ -103,6 +106,7 @@ export function parseDeploySpec(raw: RawDeployInputs): DeploySpec {
     healthUrl: optionalUrl('health-url', raw['health-url']),
     autoRollback: parseBoolean('auto-rollback', raw['auto-rollback'] || 'true'),
     restartThreshold: parseInteger('restart-threshold', raw['restart-threshold'] || '3', 1, 100),
+    forceConflicts: parseBoolean('force-conflicts', raw['force-conflicts'] || 'false'),
   };
 }
 

@@ -1,6 +1,19 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Cluster } from '../kubernetes/cluster.ts';
-import { loadManifests, substituteImage, type ManifestObject } from '../kubernetes/manifests.ts';
+import { ApplyConflictError, describeTakeover, objectName } from '../kubernetes/apply-conflicts.ts';
+import {
+  appliesReplicas,
+  autoscalerOf,
+  HANDOVER_MANAGER,
+  replicasHandover,
+  withoutReplicas,
+} from '../kubernetes/autoscalers.ts';
+import { FIELD_MANAGER, type Cluster } from '../kubernetes/cluster.ts';
+import {
+  loadManifests,
+  substituteImage,
+  type KubernetesManifest,
+  type ManifestObject,
+} from '../kubernetes/manifests.ts';
 import { imagePatch, planImageChanges, type ImageChange } from '../kubernetes/set-image.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { InputError } from '../errors.ts';
@@ -23,6 +36,10 @@ export type PreparedTargets =
       readonly kind: 'manifests';
       readonly objects: readonly ManifestObject[];
       readonly previous: ReadonlyMap<string, number | undefined>;
+      /** `spec.replicas` configurations a hand-over manager applies first (see autoscalers.ts). */
+      readonly handovers: readonly KubernetesManifest[];
+      /** Whether the apply takes fields other managers own (force-conflicts, with conflicts found). */
+      readonly force: boolean;
     };
 
 /**
@@ -38,8 +55,10 @@ export async function prepareTargets(
     manifests: readonly string[];
     image: string | undefined;
     container: string;
+    forceConflicts: boolean;
   },
   workspace: string,
+  log: (line: string) => void = () => undefined,
 ): Promise<PreparedTargets> {
   if (spec.manifests.length === 0) {
     const deployments = [];
@@ -61,25 +80,51 @@ export async function prepareTargets(
     );
   }
   const previous = new Map<string, number | undefined>();
-  for (const { object } of objects) {
+  const handovers: KubernetesManifest[] = [];
+  const autoscalers = new Map<string, Awaited<ReturnType<Cluster['listHorizontalPodAutoscalers']>>>();
+  const applied: ManifestObject[] = [];
+  for (const manifest of objects) {
+    let object = manifest.object;
     object.metadata.namespace ??= namespace;
-    if (object.kind === 'Deployment')
-      previous.set(
-        object.metadata.name,
-        await currentRevision(cluster, object.metadata.namespace, object.metadata.name),
-      );
+    const objectNamespace = object.metadata.namespace;
+    if (object.kind === 'Deployment') {
+      const live = await liveDeployment(cluster, objectNamespace, object.metadata.name);
+      previous.set(object.metadata.name, live === undefined ? undefined : revisionOf(live));
+      if (!autoscalers.has(objectNamespace))
+        autoscalers.set(objectNamespace, await cluster.listHorizontalPodAutoscalers(objectNamespace));
+      const hpa = autoscalerOf(autoscalers.get(objectNamespace) ?? [], object.metadata.name);
+      if (hpa !== undefined) {
+        object = withoutReplicas(object);
+        log(
+          `${objectName(object)}: spec.replicas is left to HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''} (${live?.spec?.replicas ?? '?'} replicas now)`,
+        );
+        if (live?.spec?.replicas !== undefined && appliesReplicas(live, FIELD_MANAGER))
+          handovers.push(replicasHandover(object, live.spec.replicas));
+      }
+    }
+    applied.push({ ...manifest, object });
   }
-  for (const { object } of objects) await cluster.apply(object, true);
-  return { kind: 'manifests', objects, previous };
+  let force = false;
+  for (const { object } of applied) {
+    try {
+      await cluster.apply(object, true);
+    } catch (error) {
+      if (!(error instanceof ApplyConflictError) || !spec.forceConflicts) throw error;
+      log(describeTakeover(object, error.conflicts));
+      force = true;
+      await cluster.apply(object, true, { force: true });
+    }
+  }
+  return { kind: 'manifests', objects: applied, previous, handovers, force };
 }
 
-async function currentRevision(
+async function liveDeployment(
   cluster: Cluster,
   namespace: string,
   name: string,
-): Promise<number | undefined> {
+): Promise<V1Deployment | undefined> {
   try {
-    return revisionOf(await cluster.readDeployment(namespace, name));
+    return await cluster.readDeployment(namespace, name);
   } catch {
     return undefined;
   }
@@ -102,10 +147,12 @@ export async function applyTargets(
     return changed;
   }
   const changed: ChangedDeployment[] = [];
+  for (const handover of prepared.handovers)
+    await cluster.apply(handover, false, { fieldManager: HANDOVER_MANAGER });
   for (const { object } of prepared.objects) {
     if (object.kind === 'Deployment')
       object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
-    await cluster.apply(object, false);
+    await cluster.apply(object, false, { force: prepared.force });
     if (object.kind === 'Deployment') {
       const name = object.metadata.name;
       changed.push({

@@ -5,10 +5,19 @@ import type {
   V1Pod,
   V1ReplicaSet,
   V1Service,
+  V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { RollgateError } from '../errors.ts';
+import { ApplyConflictError, applyConflictsOf } from './apply-conflicts.ts';
 
 export type PatchKind = 'json' | 'merge' | 'strategic';
+
+export interface ApplyOptions {
+  /** Take fields other managers own (`force=true`); without it their fields fail the apply. */
+  readonly force?: boolean;
+  /** Another field manager than `rollgate` (the replicas hand-over to an HPA). */
+  readonly fieldManager?: string;
+}
 
 /** What Rollgate does to a cluster, over client-node's typed APIs; errors arrive as RollgateErrors. */
 export interface Cluster {
@@ -21,8 +30,13 @@ export interface Cluster {
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   readService(namespace: string, name: string): Promise<V1Service>;
   patchService(namespace: string, name: string, body: object, kind: PatchKind): Promise<V1Service>;
-  /** Server-side apply under the field manager `rollgate`; `dryRun` validates without changing anything. */
-  apply(object: KubernetesObject, dryRun: boolean): Promise<KubernetesObject>;
+  /**
+   * Server-side apply under the field manager `rollgate`; `dryRun` validates without changing
+   * anything. A field another manager owns fails it with ApplyConflictError unless `force`.
+   */
+  apply(object: KubernetesObject, dryRun: boolean, options?: ApplyOptions): Promise<KubernetesObject>;
+  /** The HorizontalPodAutoscalers (autoscaling/v2) of a namespace; none where the API is not served. */
+  listHorizontalPodAutoscalers(namespace: string): Promise<V2HorizontalPodAutoscaler[]>;
 }
 
 export const FIELD_MANAGER = 'rollgate';
@@ -32,6 +46,7 @@ export async function connectCluster(kubeConfig: KubeConfig): Promise<Cluster> {
   const k8s = await import('@kubernetes/client-node');
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const autoscaling = kubeConfig.makeApiClient(k8s.AutoscalingV2Api);
   const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
   const contentType: Record<PatchKind, string> = {
     json: k8s.PatchStrategy.JsonPatch,
@@ -80,19 +95,47 @@ export async function connectCluster(kubeConfig: KubeConfig): Promise<Cluster> {
       call(`patching service ${namespace}/${name}`, () =>
         core.patchNamespacedService({ name, namespace, body, fieldManager: FIELD_MANAGER }, as(kind)),
       ),
-    apply: (object, dryRun) =>
-      call(
-        `${dryRun ? 'validating' : 'applying'} ${object.kind ?? 'object'} ${object.metadata?.name ?? ''}`,
-        () =>
-          objects.patch(
-            object,
-            undefined,
-            dryRun ? 'All' : undefined,
-            FIELD_MANAGER,
-            true,
-            k8s.PatchStrategy.ServerSideApply,
-          ),
-      ),
+    apply: async (object, dryRun, options = {}) => {
+      try {
+        return await objects.patch(
+          object,
+          undefined,
+          dryRun ? 'All' : undefined,
+          options.fieldManager ?? FIELD_MANAGER,
+          options.force ?? false,
+          k8s.PatchStrategy.ServerSideApply,
+        );
+      } catch (error) {
+        const conflicts = applyConflictsOf(error);
+        if (conflicts !== undefined) throw new ApplyConflictError(object, conflicts);
+        throw describeKubernetesError(
+          error,
+          `${dryRun ? 'validating' : 'applying'} ${object.kind ?? 'object'} ${object.metadata?.name ?? ''}`,
+          kubeConfig.getCurrentCluster()?.server,
+        );
+      }
+    },
+    listHorizontalPodAutoscalers: async (namespace) => {
+      try {
+        return (await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })).items;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        // autoscaling/v2 is served from Kubernetes 1.23 on: a cluster without it has no such HPAs.
+        if (code === 404) return [];
+        if (code === 403) {
+          throw new RollgateError(
+            `Kubernetes forbade listing horizontalpodautoscalers in ${namespace}.`,
+            'Rollgate reads them to leave spec.replicas to the HorizontalPodAutoscaler that scales a Deployment.',
+            'Grant the identity in the kubeconfig list on horizontalpodautoscalers.autoscaling in the namespace.',
+          );
+        }
+        throw describeKubernetesError(
+          error,
+          `listing horizontalpodautoscalers in ${namespace}`,
+          kubeConfig.getCurrentCluster()?.server,
+        );
+      }
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import {
   ApiException,
   AppsV1Api,
+  AutoscalingV2Api,
   CoreV1Api,
   KubeConfig,
   KubernetesObjectApi,
@@ -9,7 +10,9 @@ import {
   setHeaderOptions,
   Watch,
   type V1Deployment,
+  type V1ManagedFieldsEntry,
   type V1Status,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPod } from 'kubernetes-models/v1/Pod';
@@ -795,6 +798,255 @@ describe('patch content types', () => {
   });
 });
 
+/** Server-side apply of `manifest` as `manager` (force and dryRun as given). */
+function apply(
+  kc: KubeConfig,
+  manifest: V1Deployment,
+  manager: string,
+  options: { force?: boolean; dryRun?: boolean } = {},
+) {
+  return KubernetesObjectApi.makeApiClient(kc).patch(
+    manifest,
+    undefined,
+    options.dryRun ? 'All' : undefined,
+    manager,
+    options.force ?? false,
+    PatchStrategy.ServerSideApply,
+  );
+}
+
+/** The managers of `field` (a fieldsV1 path such as ['f:spec', 'f:replicas']) in managedFields. */
+function ownersOf(
+  entries:
+    readonly Pick<V1ManagedFieldsEntry, 'manager' | 'operation' | 'subresource' | 'fieldsV1'>[] | undefined,
+  field: readonly string[],
+): string[] {
+  return (entries ?? [])
+    .filter((entry) => {
+      let node: unknown = entry.fieldsV1;
+      for (const element of field) node = (node as Record<string, unknown> | undefined)?.[element];
+      return node !== undefined;
+    })
+    .map((e) => `${e.manager ?? ''}/${e.operation ?? ''}${e.subresource ? `/${e.subresource}` : ''}`);
+}
+
+function autoscaler(name: string, target: string, min: number, max: number): V2HorizontalPodAutoscaler {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+      minReplicas: min,
+      maxReplicas: max,
+    },
+  };
+}
+
+describe('field managers and server-side apply conflicts', () => {
+  test('an update records its manager per field; an apply changing one of those fields is refused with 409 listing field and manager, as kube-apiserver answers', async () => {
+    const { server, kc, apps } = await cluster();
+    const created = await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: deployment('web', 'nginx:1.27'),
+      fieldManager: 'ops',
+    });
+    expect(created.metadata?.managedFields).toEqual([
+      expect.objectContaining({
+        manager: 'ops',
+        operation: 'Update',
+        apiVersion: 'apps/v1',
+        fieldsType: 'FieldsV1',
+      }),
+    ]);
+    // Defaults are part of what the creating request set (they are applied when it is decoded).
+    expect(ownersOf(created.metadata?.managedFields, ['f:spec', 'f:replicas'])).toEqual(['ops/Update']);
+    expect(ownersOf(created.metadata?.managedFields, ['f:spec', 'f:progressDeadlineSeconds'])).toEqual([
+      'ops/Update',
+    ]);
+
+    // conflict.go: one conflict in one line; details carry only the causes.
+    const one = await failure(apply(kc, deployment('web', 'nginx:1.27', { replicas: 5 }), 'rollgate'));
+    expect(one.code).toBe(409);
+    expect(one.status).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Apply failed with 1 conflict: conflict with "ops" using apps/v1: .spec.replicas',
+      reason: 'Conflict',
+      details: {
+        causes: [
+          {
+            reason: 'FieldManagerConflict',
+            message: 'conflict with "ops" using apps/v1',
+            field: '.spec.replicas',
+          },
+        ],
+      },
+      code: 409,
+    });
+    const two = await failure(
+      apply(kc, deployment('web', 'nginx:1.28', { replicas: 5 }), 'rollgate', { dryRun: true }),
+    );
+    expect(two.status.message).toBe(
+      'Apply failed with 2 conflicts: conflicts with "ops" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name="app"].image',
+    );
+    expect(two.status.details?.causes?.map((c) => c.field)).toEqual([
+      '.spec.replicas',
+      '.spec.template.spec.containers[name="app"].image',
+    ]);
+    const unchanged = server.state.deployment('default', 'web');
+    expect(unchanged?.spec?.replicas).toBe(3);
+    expect(unchanged?.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.27');
+
+    // The same value is no conflict: both managers own the field.
+    const shared = await apply(kc, deployment('web', 'nginx:1.27'), 'rollgate');
+    expect(ownersOf(shared.metadata?.managedFields, ['f:spec', 'f:replicas'])).toEqual([
+      'rollgate/Apply',
+      'ops/Update',
+    ]);
+
+    // force=true takes the field: the other manager loses it and keeps the rest.
+    const forced = await apply(kc, deployment('web', 'nginx:1.27', { replicas: 5 }), 'rollgate', {
+      force: true,
+    });
+    expect(forced.spec?.replicas).toBe(5);
+    expect(ownersOf(forced.metadata?.managedFields, ['f:spec', 'f:replicas'])).toEqual(['rollgate/Apply']);
+    expect(ownersOf(forced.metadata?.managedFields, ['f:spec', 'f:progressDeadlineSeconds'])).toEqual([
+      'ops/Update',
+    ]);
+    // An update never conflicts: it takes the fields it changes.
+    const scaled = await apps.patchNamespacedDeployment(
+      { name: 'web', namespace: 'default', body: { spec: { replicas: 2 } }, fieldManager: 'ops' },
+      mergePatch,
+    );
+    expect(ownersOf(scaled.metadata?.managedFields, ['f:spec', 'f:replicas'])).toEqual(['ops/Update']);
+  });
+
+  test('an apply that leaves out a field it applied before removes it (back to its default) unless another manager owns it', async () => {
+    const { kc } = await cluster();
+    await apply(kc, deployment('web', 'nginx:1.27', { replicas: 4 }), 'rollgate');
+    const withoutReplicas = deployment('web', 'nginx:1.27');
+    delete withoutReplicas.spec?.replicas;
+    const pruned = await apply(kc, withoutReplicas, 'rollgate');
+    expect(pruned.spec?.replicas).toBe(1);
+
+    // The documented hand-over: another manager co-owns the value first, then the field stays.
+    await apply(kc, deployment('web', 'nginx:1.27', { replicas: 4 }), 'rollgate');
+    await apply(
+      kc,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { replicas: 4 },
+      } as V1Deployment,
+      'handover-to-hpa',
+    );
+    const kept = await apply(kc, withoutReplicas, 'rollgate');
+    expect(kept.spec?.replicas).toBe(4);
+    expect(ownersOf(kept.metadata?.managedFields, ['f:spec', 'f:replicas'])).toEqual([
+      'handover-to-hpa/Apply',
+    ]);
+  });
+});
+
+describe('HorizontalPodAutoscalers (autoscaling/v2)', () => {
+  test('are created with their defaults, validated, read, listed and deleted, and served in discovery', async () => {
+    const { server, kc } = await cluster();
+    const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    const created = await autoscaling.createNamespacedHorizontalPodAutoscaler({
+      namespace: 'default',
+      body: autoscaler('web', 'web', 2, 6),
+    });
+    expect(created.spec.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+      },
+    ]);
+    expect(created.status).toMatchObject({ desiredReplicas: 0 });
+    const read = await autoscaling.readNamespacedHorizontalPodAutoscaler({
+      name: 'web',
+      namespace: 'default',
+    });
+    expect(read.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+    const listed = await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: 'default' });
+    expect(listed.items.map((h) => h.metadata?.name)).toEqual(['web']);
+
+    const invalid = await failure(
+      autoscaling.createNamespacedHorizontalPodAutoscaler({
+        namespace: 'default',
+        body: autoscaler('bad', 'web', 3, 1),
+      }),
+    );
+    expect(invalid.code).toBe(422);
+    expect(invalid.status.message).toBe(
+      'HorizontalPodAutoscaler.autoscaling "bad" is invalid: spec.maxReplicas: Invalid value: 1: must be greater than or equal to `minReplicas`',
+    );
+
+    await autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: 'web', namespace: 'default' });
+    expect((await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: 'default' })).items).toEqual(
+      [],
+    );
+
+    const resources = (await rawGet(server, '/apis/autoscaling/v2')).body as {
+      resources: { name: string }[];
+    };
+    expect(resources.resources.map((r) => r.name)).toEqual([
+      'horizontalpodautoscalers',
+      'horizontalpodautoscalers/status',
+    ]);
+    expect((await rawGet(server, '/apis')).body).toMatchObject({
+      groups: [
+        { name: 'apps' },
+        { name: 'autoscaling', preferredVersion: { groupVersion: 'autoscaling/v2' } },
+      ],
+    });
+  });
+
+  test('the controller scales its target into [minReplicas, maxReplicas] through the scale subresource as kube-controller-manager, which then owns spec.replicas', async () => {
+    const { server, kc } = await cluster();
+    await apply(kc, deployment('web', 'nginx:1.27', { replicas: 2 }), 'rollgate');
+    const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    await autoscaling.createNamespacedHorizontalPodAutoscaler({
+      namespace: 'default',
+      body: autoscaler('web', 'web', 4, 10),
+    });
+    await server.waitForIdle();
+    const scaled = server.state.deployment('default', 'web');
+    expect(scaled?.spec?.replicas).toBe(4);
+    expect(scaled?.status?.availableReplicas).toBe(4);
+    expect(scaled?.metadata.managedFields).toContainEqual(
+      expect.objectContaining({
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        apiVersion: 'apps/v1',
+        subresource: 'scale',
+        fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+      }),
+    );
+    expect(ownersOf(scaled?.metadata.managedFields, ['f:spec', 'f:replicas'])).toEqual([
+      'kube-controller-manager/Update/scale',
+    ]);
+    const hpa = await autoscaling.readNamespacedHorizontalPodAutoscalerStatus({
+      name: 'web',
+      namespace: 'default',
+    });
+    expect(hpa.status).toMatchObject({ currentReplicas: 4, desiredReplicas: 4 });
+    expect(hpa.status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({
+      status: 'False',
+      reason: 'FailedGetResourceMetric',
+    });
+
+    const refused = await failure(apply(kc, deployment('web', 'nginx:1.27', { replicas: 2 }), 'rollgate'));
+    expect(refused.status.message).toBe(
+      'Apply failed with 1 conflict: conflict with "kube-controller-manager" with subresource "scale" using apps/v1: .spec.replicas',
+    );
+  });
+});
+
 describe('errors as Status objects', () => {
   test('404 NotFound names the resource and the object', async () => {
     const { apps } = await cluster();
@@ -1102,7 +1354,7 @@ describe('core resources and discovery', () => {
     ]);
     expect((await rawGet(server, '/apis')).body).toMatchObject({
       kind: 'APIGroupList',
-      groups: [{ name: 'apps' }],
+      groups: [{ name: 'apps' }, { name: 'autoscaling' }],
     });
     expect((await rawGet(server, '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
 

@@ -1,17 +1,23 @@
 /**
  * The control plane's loops in one place: a work queue (deduplicated keys, processed after a
  * short simulated delay, as informers and workqueues make a real controller lag a little),
- * the Deployment and ReplicaSet controllers, the kubelet, and the garbage collector that deletes
+ * the Deployment, ReplicaSet and HorizontalPodAutoscaler controllers, the kubelet, and the garbage collector that deletes
  * what a deleted owner controlled. `waitForIdle` resolves once nothing but never-ending work
  * (crash-loop restarts, progress-deadline checks) is left.
  */
 import type { SimulatedClock, TimerKind } from './clock.ts';
 import { syncDeployment } from './deployment-controller.ts';
+import {
+  isHorizontalPodAutoscaler,
+  syncHorizontalPodAutoscaler,
+  targetsDeployment,
+} from './horizontal-pod-autoscaler.ts';
 import { Kubelet, type KubeletOptions } from './kubelet.ts';
 import type { Registry } from './registry.ts';
 import { syncReplicaSet } from './replicaset-controller.ts';
 import {
   deployments,
+  horizontalPodAutoscalers,
   isDeployment,
   isReplicaSet,
   pods,
@@ -23,7 +29,11 @@ import { KubeError } from './status.ts';
 import type { StoreEvent } from './store.ts';
 
 type WorkItem =
-  | { readonly kind: 'deployment' | 'replicaset'; readonly namespace: string; readonly name: string }
+  | {
+      readonly kind: 'deployment' | 'replicaset' | 'autoscaler';
+      readonly namespace: string;
+      readonly name: string;
+    }
   | { readonly kind: 'collect'; readonly ownerUid: string; readonly namespace: string };
 
 function keyOf(item: WorkItem): string {
@@ -111,6 +121,13 @@ export class ClusterControllers {
       if (event.type === 'DELETED') this.#enqueueDeploymentOfPod(object);
       return;
     }
+    if (event.resource === horizontalPodAutoscalers) {
+      if (event.type !== 'DELETED')
+        this.#enqueue({ kind: 'autoscaler', namespace, name: object.metadata.name ?? '' });
+      return;
+    }
+    // The HPA controller reads its target's scale: a change to the target brings it back.
+    if (event.resource === deployments && event.type !== 'DELETED') this.#enqueueAutoscalersOf(object);
     if (event.resource !== deployments && event.resource !== replicaSets) return;
     if (event.type === 'DELETED') {
       this.#enqueue({ kind: 'collect', ownerUid: object.metadata.uid ?? '', namespace });
@@ -126,6 +143,18 @@ export class ClusterControllers {
     if (!owner) return;
     const kind = ownerKind === 'Deployment' ? 'deployment' : 'replicaset';
     this.#enqueue({ kind, namespace: object.metadata.namespace ?? '', name: owner.name });
+  }
+
+  #enqueueAutoscalersOf(deployment: KubeObject): void {
+    for (const hpa of this.#registry.list(horizontalPodAutoscalers, deployment.metadata.namespace)) {
+      if (isHorizontalPodAutoscaler(hpa) && targetsDeployment(hpa, deployment.metadata.name ?? '')) {
+        this.#enqueue({
+          kind: 'autoscaler',
+          namespace: hpa.metadata.namespace ?? '',
+          name: hpa.metadata.name ?? '',
+        });
+      }
+    }
   }
 
   #enqueueDeploymentOfPod(pod: KubeObject): void {
@@ -173,12 +202,17 @@ export class ClusterControllers {
       this.#collectDependents(item.ownerUid, item.namespace);
       return;
     }
+    const context = { registry: this.#registry, clock: this.#clock };
+    if (item.kind === 'autoscaler') {
+      const hpa = this.#registry.find(horizontalPodAutoscalers, item.namespace, item.name);
+      if (hpa && isHorizontalPodAutoscaler(hpa)) syncHorizontalPodAutoscaler(context, hpa);
+      return;
+    }
     const type = item.kind === 'deployment' ? deployments : replicaSets;
     const object = this.#registry.find(type, item.namespace, item.name);
     const requeueAfter = (seconds: number, kind: TimerKind): void => {
       this.#requeueAfter(item, seconds, kind);
     };
-    const context = { registry: this.#registry, clock: this.#clock };
     if (object && isDeployment(object)) syncDeployment({ ...context, requeueAfter }, object);
     if (object && isReplicaSet(object)) {
       syncReplicaSet(

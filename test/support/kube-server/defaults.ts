@@ -4,6 +4,7 @@
  * and the templates the controller compares look like a real cluster's.
  */
 import { isJsonObject, type JsonObject } from './json-value.ts';
+import { defaultHorizontalPodAutoscaler } from './horizontal-pod-autoscaler.ts';
 import type { KubeObject } from './resources.ts';
 
 /** The child object at `key`, created when absent; a detached one when the field has another type. */
@@ -126,6 +127,7 @@ const byKind: Readonly<Record<string, (object: KubeObject) => void>> = {
   Pod: defaultPod,
   Service: defaultService,
   Namespace: defaultNamespace,
+  HorizontalPodAutoscaler: defaultHorizontalPodAutoscaler,
 };
 
 /** Fills in the fields the API server defaults, in place. */

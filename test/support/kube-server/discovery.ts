@@ -1,5 +1,6 @@
 /**
- * Discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/apps`, `/apis/apps/v1`, `/version`): what
+ * Discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/apps`, `/apis/apps/v1`,
+ * `/apis/autoscaling/v2`, `/version`): what
  * clients read to map a kind to its resource path. KubernetesObjectApi looks a kind up in the
  * APIResourceList and takes the first entry of that kind, so subresources follow their resource.
  */
@@ -53,18 +54,28 @@ export function apiVersions(serverAddress: string): V1APIVersions {
   };
 }
 
-function apiGroup(name: string, typeMeta: boolean): V1APIGroup {
-  const version = { groupVersion: `${name}/v1`, version: 'v1' };
+/** The one version this server serves of each named group (apps/v1, autoscaling/v2). */
+function servedGroups(): Map<string, string> {
+  return new Map(resourceTypes.filter((t) => t.group !== '').map((t) => [t.group, t.version]));
+}
+
+function apiGroup(name: string, served: string, typeMeta: boolean): V1APIGroup {
+  const version = { groupVersion: `${name}/${served}`, version: served };
   const group = { name, versions: [version], preferredVersion: version };
   return typeMeta ? { kind: 'APIGroup', apiVersion: 'v1', ...group } : group;
 }
 
 export function apiGroupList(): V1APIGroupList {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [apiGroup('apps', false)] };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...servedGroups()].map(([name, version]) => apiGroup(name, version, false)),
+  };
 }
 
 export function apiGroupDocument(name: string): V1APIGroup | undefined {
-  return name === 'apps' ? apiGroup(name, true) : undefined;
+  const version = servedGroups().get(name);
+  return version === undefined ? undefined : apiGroup(name, version, true);
 }
 
 export const versionInfo = {

@@ -2,7 +2,7 @@
  * The patch kinds the API server accepts: RFC 6902 JSON patch, RFC 7386 merge patch, strategic
  * merge patch (lists merged by the `patchMergeKey` Kubernetes declares on its types, with the
  * `$patch`, `$retainKeys` and `$deleteFromPrimitiveList` directives) and server-side apply, which
- * here merges like a strategic merge patch and records the field manager.
+ * here merges like a strategic merge patch; who owns which field is `field-managers.ts`.
  */
 import { childAt, isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
 import { badRequest, unprocessable } from './status.ts';
@@ -21,9 +21,10 @@ export function isPatchContentType(value: string): value is PatchContentType {
 }
 
 /** How a strategic merge treats a list field: merged by a key, merged as a set, or replaced. */
-type ListStrategy = { readonly mergeKey: string; readonly item?: MergeSchema } | { readonly set: true };
+export type ListStrategy =
+  { readonly mergeKey: string; readonly item?: MergeSchema } | { readonly set: true };
 
-interface MergeSchema {
+export interface MergeSchema {
   readonly fields?: Readonly<Record<string, MergeSchema>>;
   readonly lists?: Readonly<Record<string, ListStrategy>>;
 }
@@ -72,7 +73,14 @@ const mergeSchemas: Readonly<Record<string, MergeSchema>> = {
   },
   Service: { fields: { metadata: objectMeta, spec: { lists: { ports: { mergeKey: 'port' } } } } },
   Namespace: { fields: { metadata: objectMeta, status: conditions } },
+  // autoscaling/v2 types.go: metrics is atomic, status conditions are keyed by type.
+  HorizontalPodAutoscaler: { fields: { metadata: objectMeta, status: conditions } },
 };
+
+/** How lists of `kind` merge: by key, as sets, or (by default) replaced whole. */
+export function mergeSchemaOf(kind: string): MergeSchema {
+  return mergeSchemas[kind] ?? {};
+}
 
 // ---- RFC 6902 JSON patch ----
 
@@ -332,57 +340,4 @@ function mergeObject(original: unknown, patch: JsonObject, schema: MergeSchema):
 export function applyStrategicMergePatch(original: unknown, patch: unknown, kind: string): unknown {
   if (!isJsonObject(patch)) throw badRequest('the patch is not a JSON object');
   return mergeObject(original, patch, mergeSchemas[kind] ?? {}) ?? {};
-}
-
-// ---- server-side apply ----
-
-const unmanagedTopLevel = new Set(['apiVersion', 'kind', 'status']);
-const unmanagedMetadata = new Set([
-  'name',
-  'namespace',
-  'resourceVersion',
-  'uid',
-  'managedFields',
-  'creationTimestamp',
-]);
-
-function fieldSet(value: JsonObject, schema: MergeSchema): JsonObject {
-  const result: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) {
-    const list = schema.lists?.[key];
-    if (isJsonObject(item) && Object.keys(item).length > 0) {
-      result[`f:${key}`] = fieldSet(item, schema.fields?.[key] ?? {});
-    } else if (Array.isArray(item) && list && 'mergeKey' in list) {
-      result[`f:${key}`] = Object.fromEntries(
-        item
-          .filter(isJsonObject)
-          .map((element) => [
-            `k:${JSON.stringify({ [list.mergeKey]: element[list.mergeKey] })}`,
-            { '.': {}, ...fieldSet(element, list.item ?? {}) },
-          ]),
-      );
-    } else if (Array.isArray(item) && list) {
-      result[`f:${key}`] = Object.fromEntries(item.map((element) => [`v:${JSON.stringify(element)}`, {}]));
-    } else {
-      result[`f:${key}`] = {};
-    }
-  }
-  return result;
-}
-
-/** The `fieldsV1` set an apply configuration owns (what `managedFields` records for its manager). */
-export function appliedFields(configuration: JsonObject, kind: string): JsonObject {
-  const schema = mergeSchemas[kind] ?? {};
-  const owned: JsonObject = {};
-  for (const [key, value] of Object.entries(configuration)) {
-    if (unmanagedTopLevel.has(key)) continue;
-    if (key === 'metadata' && isJsonObject(value)) {
-      const metadata = Object.fromEntries(Object.entries(value).filter(([k]) => !unmanagedMetadata.has(k)));
-      if (Object.keys(metadata).length > 0)
-        owned['f:metadata'] = fieldSet(metadata, schema.fields?.metadata ?? {});
-    } else {
-      Object.assign(owned, fieldSet({ [key]: value }, schema));
-    }
-  }
-  return owned;
 }

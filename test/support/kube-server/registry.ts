@@ -7,13 +7,26 @@
 import type { V1Status } from '@kubernetes/client-node';
 import type { SimulatedClock } from './clock.ts';
 import { applyDefaults } from './defaults.ts';
-import { isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
+import { canonicalJson, isJsonObject, removeKey, semanticEqual, type JsonObject } from './json-value.ts';
 import { randomSuffix, randomUid } from './names.ts';
+import {
+  applyManagedFields,
+  conflictMessage,
+  fieldSetOf,
+  managedView,
+  printManager,
+  pruneUnapplied,
+  renderPath,
+  updateManagedFields,
+  type FieldConflict,
+  type FieldWriter,
+  type ManagedFieldsEntry,
+} from './field-managers.ts';
 import {
   applyJsonPatch,
   applyMergePatch,
   applyStrategicMergePatch,
-  appliedFields,
+  mergeSchemaOf,
   type PatchContentType,
 } from './patch.ts';
 import {
@@ -25,6 +38,7 @@ import {
 } from './resources.ts';
 import {
   alreadyExists,
+  applyConflict,
   badRequest,
   conflict,
   deletedStatus,
@@ -112,6 +126,8 @@ function initialStatus(kind: string): JsonObject | undefined {
       return { loadBalancer: {} };
     case 'Namespace':
       return { phase: 'Active' };
+    case 'HorizontalPodAutoscaler':
+      return { desiredReplicas: 0 };
     default:
       return undefined;
   }
@@ -150,7 +166,7 @@ export class Registry {
     body: unknown,
     options: WriteOptions = {},
   ): KubeObject {
-    return this.#create(type, namespace, this.#decode(type, body), options, 'Update');
+    return this.#create(type, namespace, this.#decode(type, body), options);
   }
 
   /** PUT: replaces everything but server-owned metadata and (on the main resource) status. */
@@ -164,15 +180,38 @@ export class Registry {
     const object = this.#decode(type, body);
     this.#checkIdentity(type, namespace, name, object);
     const current = this.get(type, namespace, name);
-    return this.#update(type, current, object, { ...options, subresource: false, operation: 'Update' });
+    return this.#update(type, current, object, { ...options, subresource: undefined, operation: 'Update' });
   }
 
   /** PUT on `/status`: only status (and, as the status strategies allow, annotations) change. */
-  replaceStatus(type: ResourceType, namespace: string | undefined, name: string, body: unknown): KubeObject {
+  replaceStatus(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
     const object = this.#decode(type, body);
     this.#checkIdentity(type, namespace, name, object);
     const current = this.get(type, namespace, name);
-    return this.#update(type, current, object, { subresource: true, operation: 'Update' });
+    return this.#update(type, current, object, { ...options, subresource: 'status', operation: 'Update' });
+  }
+
+  /**
+   * An update of `spec.replicas` through the `/scale` subresource, as the HPA controller and
+   * `kubectl scale` make it: the manager's entry names the subresource.
+   */
+  scale(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    replicas: number,
+    options: WriteOptions = {},
+  ): KubeObject {
+    const current = this.get(type, namespace, name);
+    const object = structuredClone(current);
+    object.spec = { ...(isJsonObject(object.spec) ? object.spec : {}), replicas };
+    return this.#update(type, current, object, { ...options, subresource: 'scale', operation: 'Update' });
   }
 
   /** PATCH with one of the four patch content types; server-side apply creates a missing object. */
@@ -197,9 +236,12 @@ export class Registry {
           : applyStrategicMergePatch(current, patch, type.kind);
     const object = this.#decode(type, patched);
     this.#checkIdentity(type, namespace, name, object);
-    const subresource = options.subresource === 'status';
     return {
-      object: this.#update(type, current, object, { ...options, subresource, operation: 'Update' }),
+      object: this.#update(type, current, object, {
+        ...options,
+        subresource: options.subresource,
+        operation: 'Update',
+      }),
       created: false,
     };
   }
@@ -248,18 +290,46 @@ export class Registry {
     }
     const configuration = this.#decode(type, patch);
     this.#checkIdentity(type, namespace, name, configuration);
-    const owned = appliedFields(configuration, type.kind);
+    const schema = mergeSchemaOf(type.kind);
+    const writer = this.#writer(configuration, options.fieldManager ?? '', 'Apply', options.subresource);
+    const applied = fieldSetOf(managedView(configuration, options.subresource), schema);
+    // PatchOptions.force is a bool: anything but "true" leaves conflicts to fail the apply.
+    const force = options.force === 'true';
     if (!current) {
       const object = structuredClone(configuration);
       object.metadata.name = name;
-      return { object: this.#create(type, namespace, object, options, 'Apply', owned), created: true };
+      const { entries } = applyManagedFields([], {}, object, applied, writer, force, schema);
+      return { object: this.#create(type, namespace, object, options, entries), created: true };
     }
     // The merge keeps the current resourceVersion unless the configuration names one (then it is a precondition).
     const merged = this.#decode(type, applyStrategicMergePatch(current, configuration, type.kind));
-    const subresource = options.subresource === 'status';
+    const entries = current.metadata.managedFields ?? [];
+    pruneUnapplied(entries, merged, applied, writer, schema);
+    const settled = applyManagedFields(entries, current, merged, applied, writer, force, schema);
+    if (settled.conflicts.length > 0) throw applyConflictError(settled.conflicts);
     return {
-      object: this.#update(type, current, merged, { ...options, subresource, operation: 'Apply', owned }),
+      object: this.#update(type, current, merged, {
+        ...options,
+        subresource: options.subresource,
+        operation: 'Apply',
+        managedFields: settled.entries,
+      }),
       created: false,
+    };
+  }
+
+  #writer(
+    object: KubeObject,
+    manager: string,
+    operation: 'Apply' | 'Update',
+    subresource: string | undefined,
+  ): FieldWriter {
+    return {
+      manager,
+      operation,
+      apiVersion: object.apiVersion,
+      time: this.clock.timestamp(),
+      ...(subresource ? { subresource } : {}),
     };
   }
 
@@ -329,8 +399,7 @@ export class Registry {
     namespace: string | undefined,
     object: KubeObject,
     options: WriteOptions,
-    operation: 'Update' | 'Apply',
-    owned?: JsonObject,
+    applied?: ManagedFieldsEntry[],
   ): KubeObject {
     this.#checkNamespace(type, namespace, object);
     const metadata = object.metadata;
@@ -363,7 +432,17 @@ export class Registry {
     applyDefaults(object);
     this.#allocateServiceAddresses(object);
     this.#validate(type, object);
-    this.#recordManager(object, options, operation, owned);
+    this.#setManagedFields(
+      object,
+      applied ??
+        updateManagedFields(
+          [],
+          undefined,
+          object,
+          this.#writer(object, options.fieldManager ?? '', 'Update', undefined),
+          mergeSchemaOf(type.kind),
+        ),
+    );
     return options.dryRun ? object : this.store.write(type, object);
   }
 
@@ -372,26 +451,40 @@ export class Registry {
     current: KubeObject,
     requested: KubeObject,
     options: WriteOptions & {
-      readonly subresource: boolean;
+      readonly subresource: 'status' | 'scale' | undefined;
       readonly operation: 'Update' | 'Apply';
-      readonly owned?: JsonObject;
+      /** An apply's settled managedFields (an update's are worked out here). */
+      readonly managedFields?: ManagedFieldsEntry[];
     },
   ): KubeObject {
     const requestedVersion = requested.metadata.resourceVersion;
     if (requestedVersion && requestedVersion !== current.metadata.resourceVersion) {
       throw conflict(type, current.metadata.name ?? '');
     }
-    const next = options.subresource
+    const statusUpdate = options.subresource === 'status';
+    const next = statusUpdate
       ? this.#statusUpdate(current, requested)
       : this.#specUpdate(type, current, requested);
     applyDefaults(next);
     this.#keepServiceAddresses(current, next);
     this.#validate(type, next, current);
-    if (!options.subresource && changesGeneration(type, current, next)) {
+    if (!statusUpdate && changesGeneration(type, current, next)) {
       next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
-    this.#recordManager(next, options, options.operation, options.owned);
-    if (options.dryRun || semanticEqual(withoutVersion(next), withoutVersion(current))) {
+    this.#setManagedFields(
+      next,
+      options.managedFields ??
+        updateManagedFields(
+          current.metadata.managedFields ?? [],
+          current,
+          next,
+          this.#writer(next, options.fieldManager ?? '', 'Update', options.subresource),
+          mergeSchemaOf(type.kind),
+        ),
+    );
+    const sameOwners =
+      canonicalJson(next.metadata.managedFields) === canonicalJson(current.metadata.managedFields);
+    if (options.dryRun || (sameOwners && semanticEqual(withoutVersion(next), withoutVersion(current)))) {
       return options.dryRun ? next : current;
     }
     return this.store.write(type, next);
@@ -429,25 +522,7 @@ export class Registry {
     if (errors.length > 0) throw invalidObject(type, object.metadata.name ?? '', errors);
   }
 
-  #recordManager(
-    object: KubeObject,
-    options: WriteOptions,
-    operation: 'Update' | 'Apply',
-    owned?: JsonObject,
-  ): void {
-    const manager = options.fieldManager;
-    const entries = (object.metadata.managedFields ?? []).filter(
-      (e) => !(e.manager === manager && e.operation === operation),
-    );
-    if (manager) {
-      entries.push({
-        manager,
-        operation,
-        apiVersion: object.apiVersion,
-        time: this.clock.timestamp(),
-        ...(owned ? { fieldsType: 'FieldsV1', fieldsV1: owned } : {}),
-      });
-    }
+  #setManagedFields(object: KubeObject, entries: ManagedFieldsEntry[]): void {
     if (entries.length > 0) object.metadata.managedFields = entries;
     else removeKey(object.metadata, 'managedFields');
   }
@@ -480,5 +555,14 @@ function invalidPatchOptions(errors: readonly FieldError[]): never {
     { qualified: 'PatchOptions.meta.k8s.io', kind: 'PatchOptions', group: 'meta.k8s.io' },
     '',
     errors,
+  );
+}
+
+/** The 409 an apply meets on fields other managers own (conflict.go's NewConflictError). */
+function applyConflictError(conflicts: readonly FieldConflict[]): Error {
+  const rendered = conflicts.map((c) => ({ manager: c.manager, path: renderPath(c.path) }));
+  return applyConflict(
+    rendered.map((c) => ({ field: c.path, message: `conflict with ${printManager(c.manager)}` })),
+    conflictMessage(rendered),
   );
 }

@@ -42,8 +42,8 @@ export function isNamespace(object: KubeObject): object is Namespace {
 }
 
 export interface ResourceType {
-  readonly group: '' | 'apps';
-  readonly version: 'v1';
+  readonly group: '' | 'apps' | 'autoscaling';
+  readonly version: 'v1' | 'v2';
   readonly kind: string;
   readonly plural: string;
   readonly singular: string;
@@ -112,7 +112,26 @@ export const namespaces: ResourceType = {
   hasStatus: true,
 };
 
-export const resourceTypes: readonly ResourceType[] = [namespaces, pods, services, deployments, replicaSets];
+export const horizontalPodAutoscalers: ResourceType = {
+  group: 'autoscaling',
+  version: 'v2',
+  kind: 'HorizontalPodAutoscaler',
+  plural: 'horizontalpodautoscalers',
+  singular: 'horizontalpodautoscaler',
+  namespaced: true,
+  shortNames: ['hpa'],
+  hasGeneration: false,
+  hasStatus: true,
+};
+
+export const resourceTypes: readonly ResourceType[] = [
+  namespaces,
+  pods,
+  services,
+  deployments,
+  replicaSets,
+  horizontalPodAutoscalers,
+];
 
 export const resourceVerbs: readonly string[] = verbs;
 

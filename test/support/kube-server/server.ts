@@ -1,8 +1,9 @@
 /**
  * A Kubernetes API server for tests: HTTPS on 127.0.0.1 with the test CA, bearer-token auth,
- * discovery, the apps/v1 and core/v1 resources Rollgate uses (Deployments, ReplicaSets, Pods,
- * Services, Namespaces) with real shapes, errors, patches and watches, and a simulated control
- * plane (Deployment and ReplicaSet controllers, a kubelet) running on a fast simulated clock.
+ * discovery, the apps/v1, core/v1 and autoscaling/v2 resources Rollgate uses (Deployments,
+ * ReplicaSets, Pods, Services, Namespaces, HorizontalPodAutoscalers) with real shapes, errors,
+ * patches, field managers and watches, and a simulated control plane (Deployment, ReplicaSet and
+ * HorizontalPodAutoscaler controllers, a kubelet) running on a fast simulated clock.
  * Clients — `@kubernetes/client-node`, kubectl, the bundled actions in child processes — talk to it
  * unchanged through `kubeconfig()`.
  */

@@ -58,6 +58,19 @@ export function conflict(type: ResourceType, name: string): KubeError {
   );
 }
 
+/**
+ * 409 Conflict of a server-side apply (apimachinery errors.go `NewApplyConflict`): no object
+ * details, one `FieldManagerConflict` cause per field, naming its manager.
+ */
+export function applyConflict(
+  causes: readonly { readonly field: string; readonly message: string }[],
+  message: string,
+): KubeError {
+  return new KubeError(409, 'Conflict', message, {
+    causes: causes.map((c) => ({ reason: 'FieldManagerConflict', message: c.message, field: c.field })),
+  });
+}
+
 /** One field error as `field.Error` renders it: `Required value`, `Invalid value: 3: must be …`. */
 export interface FieldError {
   readonly field: string;

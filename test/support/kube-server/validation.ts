@@ -9,6 +9,8 @@ import { validate as validateDeploymentSchema } from 'kubernetes-models/_schemas
 import { validate as validateNamespaceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Namespace';
 import { validate as validatePodSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Pod';
 import { validate as validateServiceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Service';
+import { validate as validateHorizontalPodAutoscalerSchema } from 'kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler';
+import { validateHorizontalPodAutoscaler } from './horizontal-pod-autoscaler.ts';
 import { isJsonObject, semanticEqual, type JsonObject } from './json-value.ts';
 import type { KubeObject } from './resources.ts';
 import { labelSelectorFromObject, matchesLabels } from './selectors.ts';
@@ -22,6 +24,7 @@ const schemas: Readonly<Record<string, SchemaValidator>> = {
   Pod: validatePodSchema,
   Service: validateServiceSchema,
   Namespace: validateNamespaceSchema,
+  HorizontalPodAutoscaler: validateHorizontalPodAutoscalerSchema,
 };
 
 /** `/spec/template/spec/containers/0/name` → `spec.template.spec.containers[0].name`. */
@@ -324,6 +327,7 @@ const semanticRules: Readonly<Record<string, (object: KubeObject) => FieldError[
   ReplicaSet: (object) => validateTemplatedSpec(object, 'replicaset'),
   Pod: (object) => validateContainers(child(object, 'spec'), 'spec'),
   Service: validateService,
+  HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
 };
 
 function validateImmutable(object: KubeObject, previous: KubeObject): FieldError[] {
