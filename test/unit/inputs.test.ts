@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../src/errors.ts';
 import { formatDuration, parseDuration } from '../../src/inputs/duration.ts';
+import { parseHealthCheckSpec } from '../../src/health/spec.ts';
 import { collectInputErrors, InputErrorCollector, InputErrors } from '../../src/inputs/input-errors.ts';
 import { parseBoolean, parseInteger, parseNumber, splitLines } from '../../src/inputs/scalars.ts';
 
@@ -276,5 +277,64 @@ describe('InputErrorCollector', () => {
         b: inputs.check(() => parseBoolean('b', 'true')),
       })),
     ).toEqual({ a: 1, b: true });
+  });
+});
+
+describe('health-check inputs: the interval floor and the names the user wrote', () => {
+  const raw = {
+    url: 'https://staging.example.com/healthz',
+    method: '',
+    headers: '',
+    'expected-status': '',
+    'expect-body': '',
+    'expect-json': '',
+    timeout: '',
+    interval: '',
+    'max-interval': '',
+    backoff: '',
+    deadline: '',
+    'consecutive-successes': '',
+    'max-latency-ms': '',
+    'max-redirects': '',
+  };
+
+  test.each([
+    ['100ms', 100],
+    ['0.1s', 100],
+    ['2s', 2000],
+  ])('an interval of %s is accepted', (interval, ms) => {
+    expect(parseHealthCheckSpec({ ...raw, interval }).intervalMs).toBe(ms);
+  });
+
+  test.each(['0', '0ms', '5ms', '99ms', '0.05s'])(
+    'an interval of %s is refused: it would hammer the service',
+    (interval) => {
+      expect(() => parseHealthCheckSpec({ ...raw, interval })).toThrow(
+        new InputError(
+          'interval',
+          `'${interval}' is shorter than 100 ms, which would hammer the service`,
+          `Set 'interval' to at least '100ms' (the default is '2s').`,
+        ),
+      );
+    },
+  );
+
+  test('an embedding step names each input as its user wrote it, in the message and the fix', () => {
+    let thrown: unknown;
+    try {
+      parseHealthCheckSpec(
+        { ...raw, url: '', timeout: '0s', deadline: 'later' },
+        { names: { url: 'health-url', timeout: 'health-timeout', deadline: 'health-deadline' } },
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InputErrors);
+    const errors = (thrown as InputErrors).errors;
+    expect(errors.map((e) => e.input)).toEqual(['health-url', 'health-timeout', 'health-deadline']);
+    expect(errors[0]?.fix).toMatch(/^Set 'health-url' to one URL per line/);
+    expect(errors[1]?.render()).toBe(
+      "Input 'health-timeout' is invalid: '0s' must be longer than zero. Set 'health-timeout' to a positive duration such as '5s'.",
+    );
   });
 });
