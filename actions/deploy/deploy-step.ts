@@ -148,7 +148,12 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
  */
 function withShaTag(image: string, sha: string): string {
   if (image === '' || sha === '') return image;
-  const reference = parseImageReference('image', image);
+  let reference;
+  try {
+    reference = parseImageReference('image', image);
+  } catch {
+    return image; // parseDeploySpec reports it, with the other input errors
+  }
   return reference.tag === undefined && reference.digest === undefined
     ? `${image}:sha-${sha.slice(0, 7)}`
     : image;
