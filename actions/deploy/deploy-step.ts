@@ -74,8 +74,8 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
     raw['deployment-id'] === '' ? undefined : parseInteger('deployment-id', raw['deployment-id'], 1),
   );
   inputs.throwIfAny();
-  const spec0 = parsed as ParsedDeployInputs;
-  const version = deployVersion(raw.version, event, spec0.image, sha);
+  const checked = parsed as ParsedDeployInputs;
+  const version = deployVersion(raw.version, event, checked.image, sha);
 
   const [
     { connectFromInput },
@@ -90,8 +90,8 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
     import('../../src/deploy/summary.ts'),
     import('../../src/health/probe.ts'),
   ]);
-  const connection = await connectFromInput(raw.kubeconfig, spec0.namespace ?? '');
-  const spec = withNamespace(spec0, connection.namespace);
+  const connection = await connectFromInput(raw.kubeconfig, checked.namespace ?? '');
+  const spec = withNamespace(checked, connection.namespace);
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
 
