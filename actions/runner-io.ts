@@ -23,7 +23,10 @@ export function readInputs<const K extends string>(names: readonly K[]): Record<
   return inputs;
 }
 
+const outputsSet = new Set<string>();
+
 export function setOutput(name: string, value: string | number | boolean): void {
+  outputsSet.add(name);
   appendKeyValue('GITHUB_OUTPUT', name, String(value));
 }
 
@@ -83,12 +86,19 @@ export function setFailed(message: string): void {
 
 /**
  * Runs an action's body and renders a failure once, at the edge: what happened, why, and the
- * fix. Outputs the body set before failing stay set.
+ * fix. Outputs the body set before failing stay set; `failureOutputs` are the outputs the
+ * action documents as always set (a deploy's `status`, a health check's `healthy`), given
+ * their failure value when the body failed before setting them — an input error included.
  */
-export async function runAction(body: () => Promise<void>): Promise<void> {
+export async function runAction(
+  body: () => Promise<void>,
+  failureOutputs: Readonly<Record<string, string>> = {},
+): Promise<void> {
   try {
     await body();
   } catch (thrown) {
+    for (const [name, value] of Object.entries(failureOutputs))
+      if (!outputsSet.has(name)) setOutput(name, value);
     setFailed(describeError(thrown));
   }
 }

@@ -1,19 +1,11 @@
-import { runDeploy } from '../../src/deploy/run.ts';
-import { parseDeploySpec } from '../../src/deploy/spec.ts';
-import { renderDeploySummary } from '../../src/deploy/summary.ts';
+import { parseDeploySpec, withNamespace, type ParsedDeployInputs } from '../../src/deploy/spec.ts';
 import { RollgateError } from '../../src/errors.ts';
 import { parseDeploymentEvent, type DeploymentEvent } from '../../src/github/deployment-event.ts';
-import { createHttpProber } from '../../src/health/probe.ts';
-import {
-  HEALTH_CHECK_INPUTS,
-  healthCheckSecrets,
-  parseHealthCheckSpec,
-  type HealthCheckSpec,
-} from '../../src/health/spec.ts';
+import { HEALTH_CHECK_INPUTS, healthCheckSecrets, parseHealthCheckSpec } from '../../src/health/spec.ts';
+import { urlSecrets } from '../../src/health/redact.ts';
+import { InputErrorCollector } from '../../src/inputs/input-errors.ts';
 import { parseInteger } from '../../src/inputs/scalars.ts';
 import { parseImageReference } from '../../src/kubernetes/image.ts';
-import { connectFromInput } from '../cluster-connection.ts';
-import { connectGitHub } from '../github-client.ts';
 import * as core from '../runner-io.ts';
 
 const DEPLOY_INPUTS = [
@@ -39,13 +31,21 @@ const DEPLOY_INPUTS = [
   'health-deadline',
 ] as const;
 
+/** Outputs the action documents as set on every run: set to these when a run fails before it knows better. */
+export const DEPLOY_FAILURE_OUTPUTS = { status: 'failure' } as const;
+
 /**
  * The deploy step, shared by `actions/deploy` and the root action (which adds the health-check
- * inputs): inputs and the deployment event → the engine → outputs, summary, failure.
+ * inputs): inputs and the deployment event → the engine → outputs, summary, failure. Secrets in
+ * the inputs are masked first; every input error is reported together; the engine, the Kubernetes
+ * client and Octokit are loaded only once the inputs are valid.
  */
 export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const raw = core.readInputs(DEPLOY_INPUTS);
+  const healthRaw = healthInputs(withHealthInputs, raw);
   if (raw.token !== '') core.setSecret(raw.token);
+  for (const secret of [...healthCheckSecrets(healthRaw.values), ...urlSecrets(raw['environment-url'])])
+    core.setSecret(secret);
   const env = process.env;
   const event = parseDeploymentEvent(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
   if (event?.task === 'deploy:rollback') {
@@ -57,15 +57,42 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
   }
   const payloadImage = typeof event?.payload.image === 'string' ? event.payload.image : '';
   const sha = event?.sha || env.GITHUB_SHA || '';
-  const spec = parseDeploySpec({
-    ...raw,
-    environment: raw.environment || event?.environment || '',
-    image: withShaTag(raw.image || payloadImage, sha),
-  });
-  const health = healthSpec(withHealthInputs, spec.healthUrl, raw['health-deadline']);
-  const version = deployVersion(raw.version, event, spec.image, sha);
 
-  const cluster = await connectFromInput(raw.kubeconfig);
+  const inputs = new InputErrorCollector();
+  const parsed = inputs.check(() =>
+    parseDeploySpec({
+      ...raw,
+      environment: raw.environment || event?.environment || '',
+      image: withShaTag(raw.image || payloadImage, sha),
+    }),
+  );
+  const health = inputs.check(() =>
+    healthRaw.values.url === ''
+      ? undefined
+      : parseHealthCheckSpec(healthRaw.values, { names: healthRaw.names }),
+  );
+  const deploymentId = inputs.check(() =>
+    raw['deployment-id'] === '' ? undefined : parseInteger('deployment-id', raw['deployment-id'], 1),
+  );
+  inputs.throwIfAny();
+  const checked = parsed as ParsedDeployInputs;
+  const version = deployVersion(raw.version, event, checked.image, sha);
+
+  const [
+    { connectFromInput },
+    { connectGitHub },
+    { runDeploy },
+    { renderDeploySummary },
+    { createHttpProber },
+  ] = await Promise.all([
+    import('../cluster-connection.ts'),
+    import('../github-client.ts'),
+    import('../../src/deploy/run.ts'),
+    import('../../src/deploy/summary.ts'),
+    import('../../src/health/probe.ts'),
+  ]);
+  const connection = await connectFromInput(raw.kubeconfig, checked.namespace ?? '');
+  const spec = withNamespace(checked, connection.namespace);
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
 
@@ -80,11 +107,16 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
       runUrl,
       workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
       event,
-      deploymentId:
-        raw['deployment-id'] === '' ? undefined : parseInteger('deployment-id', raw['deployment-id'], 1),
+      deploymentId,
       health,
     },
-    { cluster, github, createProber: () => createHttpProber(), now: () => performance.now(), log: core.info },
+    {
+      cluster: connection.cluster,
+      github,
+      createProber: () => createHttpProber(),
+      now: () => performance.now(),
+      log: core.info,
+    },
   );
 
   core.setOutput('deployment-id', outcome.deploymentId ?? '');
@@ -117,7 +149,12 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
  */
 function withShaTag(image: string, sha: string): string {
   if (image === '' || sha === '') return image;
-  const reference = parseImageReference('image', image);
+  let reference;
+  try {
+    reference = parseImageReference('image', image);
+  } catch {
+    return image; // parseDeploySpec reports it, with the other input errors
+  }
   return reference.tag === undefined && reference.digest === undefined
     ? `${image}:sha-${sha.slice(0, 7)}`
     : image;
@@ -137,24 +174,32 @@ function deployVersion(
   return tag ?? sha.slice(0, 7);
 }
 
+type HealthInput = (typeof HEALTH_CHECK_INPUTS)[number];
+
 /**
- * The health check after the rollout: the root action's health-check inputs (its `url` and
- * friends; `health-timeout` is the per-request timeout), or else `health-url` with defaults.
+ * The health check's inputs after the rollout, and the names the user wrote for them: the root
+ * action's health-check inputs (`url` and friends; `health-timeout` is the per-request timeout),
+ * or else `health-url` and `health-deadline` with the defaults. `url` is '' when there is none.
  */
-function healthSpec(
+function healthInputs(
   withHealthInputs: boolean,
-  healthUrl: string | undefined,
-  healthDeadline: string,
-): HealthCheckSpec | undefined {
-  const given = (name: (typeof HEALTH_CHECK_INPUTS)[number]): string =>
-    withHealthInputs ? core.getInput(name === 'timeout' ? 'health-timeout' : name) : '';
-  const raw = Object.fromEntries(HEALTH_CHECK_INPUTS.map((name) => [name, given(name)])) as Record<
-    (typeof HEALTH_CHECK_INPUTS)[number],
+  raw: Readonly<Record<'health-url' | 'health-deadline', string>>,
+): { values: Record<HealthInput, string>; names: Partial<Record<HealthInput, string>> } {
+  const names: Partial<Record<HealthInput, string>> = withHealthInputs
+    ? { timeout: 'health-timeout' }
+    : { url: 'health-url', deadline: 'health-deadline' };
+  const given = (name: HealthInput): string => (withHealthInputs ? core.getInput(names[name] ?? name) : '');
+  const values = Object.fromEntries(HEALTH_CHECK_INPUTS.map((name) => [name, given(name)])) as Record<
+    HealthInput,
     string
   >;
-  raw.url ||= healthUrl ?? '';
-  if (raw.url === '') return undefined;
-  raw.deadline ||= healthDeadline || '60s';
-  for (const secret of healthCheckSecrets(raw)) core.setSecret(secret);
-  return parseHealthCheckSpec(raw);
+  if (values.url === '' && raw['health-url'] !== '') {
+    values.url = raw['health-url'];
+    names.url = 'health-url';
+  }
+  if (values.deadline === '') {
+    values.deadline = raw['health-deadline'] || '60s';
+    if (raw['health-deadline'] !== '') names.deadline = 'health-deadline';
+  }
+  return { values, names };
 }

@@ -1,4 +1,4 @@
 import { runAction } from '../runner-io.ts';
-import { deployStep } from './deploy-step.ts';
+import { DEPLOY_FAILURE_OUTPUTS, deployStep } from './deploy-step.ts';
 
-void runAction(() => deployStep(false));
+void runAction(() => deployStep(false), DEPLOY_FAILURE_OUTPUTS);

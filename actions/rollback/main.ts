@@ -2,6 +2,7 @@ import { runRollback } from '../../src/deploy/rollback-run.ts';
 import { InputError, RollgateError } from '../../src/errors.ts';
 import { parseDeploymentEvent } from '../../src/github/deployment-event.ts';
 import { formatDuration, parseDuration } from '../../src/inputs/duration.ts';
+import { InputErrorCollector } from '../../src/inputs/input-errors.ts';
 import { parseInteger, splitLines } from '../../src/inputs/scalars.ts';
 import { connectFromInput } from '../cluster-connection.ts';
 import { connectGitHub } from '../github-client.ts';
@@ -23,37 +24,49 @@ void core.runAction(async () => {
   const env = process.env;
   const event = parseDeploymentEvent(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
   const environment = raw.environment || event?.environment || '';
-  if (environment === '')
-    throw new InputError(
-      'environment',
-      'no environment was given',
-      `Set 'environment', or run on a deployment event, which names it.`,
-    );
   const deployments = splitLines(raw.deployment);
-  if (deployments.length === 0)
-    throw new InputError(
-      'deployment',
-      'no Deployment was named',
-      `Name the Deployment(s) to roll back, one per line.`,
-    );
   const payloadVersion = typeof event?.payload.version === 'string' ? event.payload.version : '';
   const version = raw['to-version'] || (event?.task === 'deploy:rollback' ? payloadVersion : '');
-  const revision = raw['to-revision'] === '' ? 0 : parseInteger('to-revision', raw['to-revision'], 0);
-  if (version !== '' && revision !== 0)
-    throw new InputError(
-      'to-version',
-      `both to-version (${version}) and to-revision (${revision}) are set`,
-      'Set one of them, or neither for the previous revision.',
+  // Every input error is reported together, not one per run.
+  const inputs = new InputErrorCollector();
+  if (environment === '')
+    inputs.add(
+      new InputError(
+        'environment',
+        'no environment was given',
+        `Set 'environment', or run on a deployment event, which names it.`,
+      ),
     );
-  const timeoutMs = parseDuration('timeout', raw.timeout || '60s');
+  if (deployments.length === 0)
+    inputs.add(
+      new InputError(
+        'deployment',
+        'no Deployment was named',
+        `Name the Deployment(s) to roll back, one per line.`,
+      ),
+    );
+  const revision =
+    inputs.check(() =>
+      raw['to-revision'] === '' ? 0 : parseInteger('to-revision', raw['to-revision'], 0),
+    ) ?? 0;
+  if (version !== '' && revision !== 0)
+    inputs.add(
+      new InputError(
+        'to-version',
+        `both to-version (${version}) and to-revision (${revision}) are set`,
+        'Set one of them, or neither for the previous revision.',
+      ),
+    );
+  const timeoutMs = inputs.check(() => parseDuration('timeout', raw.timeout || '60s')) ?? 0;
+  inputs.throwIfAny();
 
-  const cluster = await connectFromInput(raw.kubeconfig);
+  const { cluster, namespace } = await connectFromInput(raw.kubeconfig, raw.namespace);
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
   const outcome = await runRollback(
     {
       environment,
-      namespace: raw.namespace || 'default',
+      namespace,
       deployments,
       target: {
         revision: revision === 0 ? undefined : revision,

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { InputError, MissingToolError } from '../errors.ts';
 import { shortSha } from './version.ts';
 
 /** Everything `docker buildx build` is asked to do. */
@@ -129,4 +129,21 @@ export function parseBuildArgs(lines: readonly string[]): Record<string, string>
     args[key] = line.slice(eq + 1);
   }
   return args;
+}
+
+/** `docker buildx version`: answers 0 with the plugin's version when buildx is installed. */
+export const BUILDX_VERSION: readonly string[] = ['buildx', 'version'];
+
+/**
+ * The failure of `docker buildx version`. Without the plugin the docker CLI answers
+ * "docker: 'buildx' is not a docker command." (docker/buildx#1603; newer CLIs say
+ * "unknown command: docker buildx"): the image cannot be built, whatever the commands do.
+ */
+export function buildxMissing(outputTail: readonly string[]): MissingToolError {
+  const said = outputTail.join('\n').trim();
+  return new MissingToolError(
+    `buildx is missing: 'docker buildx version' failed${said === '' ? '' : ` (${said.split('\n')[0] ?? ''})`}.`,
+    `'image' is set, so the image is built with 'docker buildx build', and this docker has no buildx plugin.`,
+    `Add docker/setup-buildx-action before this step (uses: docker/setup-buildx-action@v3), or install the docker-buildx-plugin package on a self-hosted runner.`,
+  );
 }

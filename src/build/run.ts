@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CommandError, MissingToolError, RollgateError } from '../errors.ts';
 import { formatDuration } from '../inputs/duration.ts';
-import { buildxArguments, digestFromMetadata } from './docker.ts';
+import { BUILDX_VERSION, buildxArguments, buildxMissing, digestFromMetadata } from './docker.ts';
 import type { BuildPlan } from './plan.ts';
 import type { VersionSource } from './version.ts';
 
@@ -61,7 +61,8 @@ const BASH = ['--noprofile', '--norc', '-eo', 'pipefail', '-c'];
 /**
  * Runs the commands in order (each as the runner runs a `run:` step: bash -eo pipefail), stops
  * at the first failure, then builds the image with `docker buildx build` when one is planned.
- * Docker is looked up first, so a missing docker fails the step before any command runs.
+ * Docker and its buildx plugin are looked up first, so a missing one fails the step before any
+ * command runs.
  */
 export async function runBuild(plan: BuildPlan, ports: BuildPorts): Promise<BuildOutcome> {
   const started = ports.now();
@@ -72,6 +73,15 @@ export async function runBuild(plan: BuildPlan, ports: BuildPorts): Promise<Buil
       `'image' is set, so the image is built with 'docker buildx build'.`,
       `Run the job on a runner with Docker (GitHub's ubuntu-latest has it) or install it in an earlier step; leave 'image' empty to run only the commands.`,
     );
+  }
+  if (docker !== undefined) {
+    const buildx = await ports.runner.run(
+      docker,
+      BUILDX_VERSION,
+      plan.workingDirectory,
+      'docker buildx version',
+    );
+    if (buildx.exitCode !== 0) throw buildxMissing(buildx.outputTail);
   }
   const bash = plan.commands.length === 0 ? undefined : (ports.findExecutable('bash') ?? 'bash');
   const commands: CommandRecord[] = [];

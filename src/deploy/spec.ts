@@ -1,5 +1,6 @@
 import { InputError } from '../errors.ts';
 import { parseDuration } from '../inputs/duration.ts';
+import { collectInputErrors } from '../inputs/input-errors.ts';
 import { parseBoolean, parseInteger, splitLines } from '../inputs/scalars.ts';
 import { parseImageReference } from '../kubernetes/image.ts';
 
@@ -45,21 +46,74 @@ export interface RawDeployInputs {
   readonly 'force-conflicts': string;
 }
 
-/** Parses the deploy inputs; every problem names its input and the fix. */
-export function parseDeploySpec(raw: RawDeployInputs): DeploySpec {
-  const environment = raw.environment.trim();
-  if (environment === '') {
-    throw new InputError(
-      'environment',
-      'no environment was given',
-      `Set 'environment' (for example 'staging'), or run the workflow on a 'deployment' event, which names it.`,
-    );
-  }
-  const strategy = parseStrategy(raw.strategy);
-  const manifests = splitLines(raw.manifests);
-  const deployments = splitLines(raw.deployment);
-  const image = raw.image.trim() === '' ? undefined : raw.image.trim();
-  if (image !== undefined) parseImageReference('image', image);
+/**
+ * The deploy inputs as parsed, before the cluster is known: `namespace` is undefined when the
+ * input is empty, and then comes from the kubeconfig context (`withNamespace`), as in kubectl.
+ */
+export type ParsedDeployInputs = Omit<DeploySpec, 'namespace'> & { readonly namespace: string | undefined };
+
+/** The spec with its namespace: the input's, else the one the kubeconfig context names. */
+export function withNamespace(parsed: ParsedDeployInputs, contextNamespace: string): DeploySpec {
+  return { ...parsed, namespace: parsed.namespace ?? contextNamespace };
+}
+
+/**
+ * Parses the deploy inputs; every problem names its input and the fix, and all problems of the
+ * inputs are reported together (checks that depend on a value that failed are skipped).
+ */
+export function parseDeploySpec(raw: RawDeployInputs): ParsedDeployInputs {
+  return collectInputErrors((inputs) => {
+    const environment = raw.environment.trim();
+    if (environment === '') {
+      inputs.add(
+        new InputError(
+          'environment',
+          'no environment was given',
+          `Set 'environment' (for example 'staging'), or run the workflow on a 'deployment' event, which names it.`,
+        ),
+      );
+    }
+    const strategy = inputs.check(() => parseStrategy(raw.strategy));
+    const manifests = splitLines(raw.manifests);
+    const deployments = splitLines(raw.deployment);
+    const image = raw.image.trim() === '' ? undefined : raw.image.trim();
+    if (image !== undefined) inputs.check(() => parseImageReference('image', image));
+    inputs.check(() => {
+      checkTargets(strategy, manifests, deployments, image);
+    });
+    const spec = {
+      environment,
+      image,
+      manifests,
+      namespace: raw.namespace.trim() || undefined,
+      deployments,
+      container: raw.container.trim(),
+      service: raw.service.trim(),
+      strategy,
+      canarySteps: strategy === 'canary' ? inputs.check(() => parseCanarySteps(raw['canary-steps'])) : [],
+      timeoutMs: inputs.check(() =>
+        positive('timeout', parseDuration('timeout', raw.timeout.trim() || '10m')),
+      ),
+      environmentUrl: inputs.check(() => optionalUrl('environment-url', raw['environment-url'])),
+      healthUrl: inputs.check(() => optionalUrl('health-url', raw['health-url'])),
+      autoRollback: inputs.check(() => parseBoolean('auto-rollback', raw['auto-rollback'] || 'true')),
+      restartThreshold: inputs.check(() =>
+        parseInteger('restart-threshold', raw['restart-threshold'] || '3', 1, 100),
+      ),
+      forceConflicts: inputs.check(() => parseBoolean('force-conflicts', raw['force-conflicts'] || 'false')),
+    };
+    // Every required field is defined once no check failed (collectInputErrors throws otherwise).
+    return spec as ParsedDeployInputs;
+  });
+}
+
+/** What to deploy, and whether the strategy can deploy it; strategy undefined = already reported. */
+function checkTargets(
+  strategy: Strategy | undefined,
+  manifests: readonly string[],
+  deployments: readonly string[],
+  image: string | undefined,
+): void {
   if (manifests.length === 0 && deployments.length === 0) {
     throw new InputError(
       'deployment',
@@ -74,40 +128,24 @@ export function parseDeploySpec(raw: RawDeployInputs): DeploySpec {
       `Set 'image' to the image to roll out, for example 'ghcr.io/acme/api:1.4.0' (the build action's image output).`,
     );
   }
-  if (strategy !== 'rolling' && deployments.length !== 1) {
+  if (strategy === undefined || strategy === 'rolling') return;
+  if (deployments.length !== 1) {
     throw new InputError(
       'deployment',
       `the ${strategy} strategy needs exactly one Deployment, got ${deployments.length}`,
       `Name the one Deployment that the ${strategy === 'blue-green' ? 'Service switches between colours of' : 'canary is made from'}.`,
     );
   }
-  if (strategy !== 'rolling' && image === undefined) {
+  if (image === undefined) {
     throw new InputError('image', `the ${strategy} strategy needs the new image`, `Set 'image'.`);
   }
-  if (strategy !== 'rolling' && manifests.length > 0) {
+  if (manifests.length > 0) {
     throw new InputError(
       'manifests',
       `the ${strategy} strategy works on one named Deployment, not on manifests`,
       `Apply the manifests with the rolling strategy, then deploy new images with 'deployment' and 'image'.`,
     );
   }
-  return {
-    environment,
-    image,
-    manifests,
-    namespace: raw.namespace.trim() || 'default',
-    deployments,
-    container: raw.container.trim(),
-    service: raw.service.trim(),
-    strategy,
-    canarySteps: strategy === 'canary' ? parseCanarySteps(raw['canary-steps']) : [],
-    timeoutMs: positive('timeout', parseDuration('timeout', raw.timeout.trim() || '10m')),
-    environmentUrl: optionalUrl('environment-url', raw['environment-url']),
-    healthUrl: optionalUrl('health-url', raw['health-url']),
-    autoRollback: parseBoolean('auto-rollback', raw['auto-rollback'] || 'true'),
-    restartThreshold: parseInteger('restart-threshold', raw['restart-threshold'] || '3', 1, 100),
-    forceConflicts: parseBoolean('force-conflicts', raw['force-conflicts'] || 'false'),
-  };
 }
 
 function parseStrategy(raw: string): Strategy {

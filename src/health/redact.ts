@@ -20,3 +20,19 @@ function decodeURIComponentSafe(text: string): string {
     return text;
   }
 }
+
+/**
+ * The secrets a URL carries, in every form it may be printed (as written and percent-decoded):
+ * the password of `user:password@` and the values of query parameters that carry secrets, by
+ * the same rule as `redactUrl` — so what the log would show can be masked before it is shown.
+ */
+export function urlSecrets(text: string): string[] {
+  const secrets: string[] = [];
+  const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@?#:]*:([^/@?#]+)@/i.exec(text)?.[1];
+  if (password !== undefined) secrets.push(password, decodeURIComponentSafe(password));
+  for (const [, name = '', value = ''] of text.matchAll(/[?&]([^=&#]+)=([^&#]*)/g)) {
+    if (value !== '' && SECRET_QUERY.test(decodeURIComponentSafe(name)))
+      secrets.push(value, decodeURIComponentSafe(value));
+  }
+  return [...new Set(secrets)];
+}

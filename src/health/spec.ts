@@ -1,7 +1,8 @@
 import { InputError } from '../errors.ts';
 import { parseDuration } from '../inputs/duration.ts';
 import { parseInteger, parseNumber, splitLines } from '../inputs/scalars.ts';
-import { redactUrl } from './redact.ts';
+import { collectInputErrors, type InputNames } from '../inputs/input-errors.ts';
+import { redactUrl, urlSecrets } from './redact.ts';
 
 /** An inclusive range of HTTP status codes, `200-299` or a single `204`. */
 export interface StatusRange {
@@ -62,8 +63,9 @@ export const HEALTH_CHECK_INPUTS = [
 export type RawHealthCheckInputs = Readonly<Record<(typeof HEALTH_CHECK_INPUTS)[number], string>>;
 
 /**
- * What the inputs carry that must never be printed — header values and passwords in URLs — so
- * the action can mask them before anything (an error message included) could show them.
+ * What the inputs carry that must never be printed — header values, and the passwords and
+ * `?token=`-style query values of URLs — so the action can mask them before anything (an error
+ * message included) could show them.
  */
 export function healthCheckSecrets(raw: Pick<RawHealthCheckInputs, 'headers' | 'url'>): string[] {
   const secrets: string[] = [];
@@ -71,58 +73,86 @@ export function healthCheckSecrets(raw: Pick<RawHealthCheckInputs, 'headers' | '
     const value = line.slice(line.indexOf(':') + 1).trim();
     if (line.includes(':') && value !== '') secrets.push(value);
   }
-  for (const line of splitLines(raw.url)) {
-    const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]+)@/i.exec(line)?.[1];
-    if (password !== undefined) secrets.push(password);
-  }
-  return secrets;
+  for (const line of splitLines(raw.url)) secrets.push(...urlSecrets(line));
+  return [...new Set(secrets)];
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Parses the health-check inputs; every problem names its input and how to fix it. */
+/** The shortest `interval`: a typo such as `1ms` must not hammer the service being checked. */
+export const MIN_INTERVAL_MS = 100;
+
+type HealthInput = (typeof HEALTH_CHECK_INPUTS)[number];
+
+export interface HealthCheckParseOptions {
+  /** False when readiness of Deployments may stand in for URLs (the health-check action). */
+  readonly urlRequired?: boolean;
+  /** The names the user wrote, where a step embeds these inputs under others (`health-timeout`). */
+  readonly names?: InputNames<HealthInput>;
+}
+
+/**
+ * Parses the health-check inputs; every problem names its input (as the user wrote it) and how
+ * to fix it, and every problem of the inputs is reported at once.
+ */
 export function parseHealthCheckSpec(
   raw: RawHealthCheckInputs,
-  options: { urlRequired?: boolean } = {},
+  options: HealthCheckParseOptions = {},
 ): HealthCheckSpec {
-  const urls = options.urlRequired === false && raw.url.trim() === '' ? [] : parseUrls(raw.url);
-  const timeoutMs = positiveDuration('timeout', orDefault(raw.timeout, '5s'));
-  const intervalMs = parseDuration('interval', orDefault(raw.interval, '2s'));
-  const maxIntervalMs =
-    raw['max-interval'].trim() === ''
-      ? Math.max(intervalMs, 15_000)
-      : parseDuration('max-interval', raw['max-interval']);
-  if (maxIntervalMs < intervalMs) {
-    throw new InputError(
-      'max-interval',
-      `${maxIntervalMs} ms is shorter than 'interval' (${intervalMs} ms)`,
-      `Set 'max-interval' to at least the 'interval'.`,
+  const n = (input: HealthInput): string => options.names?.[input] ?? input;
+  return collectInputErrors((inputs) => {
+    const urls = inputs.check(() =>
+      options.urlRequired === false && raw.url.trim() === '' ? [] : parseUrls(n('url'), raw.url),
     );
-  }
-  const maxLatency = raw['max-latency-ms'].trim();
-  return {
-    urls,
-    method: parseMethod(raw.method),
-    headers: parseHeaders(raw.headers),
-    expectedStatus: parseStatusRanges(raw['expected-status']),
-    expectBody: parseBodyExpectation(raw['expect-body']),
-    expectJson: splitLines(raw['expect-json']).map(parseJsonExpectation),
-    timeoutMs,
-    intervalMs,
-    maxIntervalMs,
-    backoff: raw.backoff.trim() === '' ? 1.5 : parseNumber('backoff', raw.backoff, 1, 10),
-    deadlineMs: positiveDuration('deadline', orDefault(raw.deadline, '30s')),
-    consecutiveSuccesses: parseInteger(
-      'consecutive-successes',
-      orDefault(raw['consecutive-successes'], '1'),
-      1,
-      1000,
-    ),
-    maxLatencyMs: maxLatency === '' ? undefined : parseInteger('max-latency-ms', maxLatency, 1),
-    maxRedirects:
-      raw['max-redirects'].trim() === '' ? 5 : parseInteger('max-redirects', raw['max-redirects'], 0, 50),
-  };
+    const timeoutMs = inputs.check(() => positiveDuration(n('timeout'), orDefault(raw.timeout, '5s')));
+    const intervalMs = inputs.check(() => parseInterval(n('interval'), orDefault(raw.interval, '2s')));
+    const maxIntervalMs = inputs.check(() => {
+      const ms =
+        raw['max-interval'].trim() === ''
+          ? Math.max(intervalMs ?? 0, 15_000)
+          : parseDuration(n('max-interval'), raw['max-interval']);
+      if (intervalMs !== undefined && ms < intervalMs) {
+        throw new InputError(
+          n('max-interval'),
+          `${ms} ms is shorter than '${n('interval')}' (${intervalMs} ms)`,
+          `Set '${n('max-interval')}' to at least the '${n('interval')}'.`,
+        );
+      }
+      return ms;
+    });
+    const maxLatency = raw['max-latency-ms'].trim();
+    const spec = {
+      urls,
+      method: inputs.check(() => parseMethod(n('method'), raw.method)),
+      headers: inputs.check(() => parseHeaders(n('headers'), raw.headers)),
+      expectedStatus: inputs.check(() => parseStatusRanges(raw['expected-status'], n('expected-status'))),
+      expectBody: inputs.check(() => parseBodyExpectation(n('expect-body'), raw['expect-body'])),
+      expectJson: inputs.check(() =>
+        splitLines(raw['expect-json']).map((line) => parseJsonExpectation(n('expect-json'), line)),
+      ),
+      timeoutMs,
+      intervalMs,
+      maxIntervalMs,
+      backoff: inputs.check(() =>
+        raw.backoff.trim() === '' ? 1.5 : parseNumber(n('backoff'), raw.backoff, 1, 10),
+      ),
+      deadlineMs: inputs.check(() => positiveDuration(n('deadline'), orDefault(raw.deadline, '30s'))),
+      consecutiveSuccesses: inputs.check(() =>
+        parseInteger(n('consecutive-successes'), orDefault(raw['consecutive-successes'], '1'), 1, 1000),
+      ),
+      maxLatencyMs: inputs.check(() =>
+        maxLatency === '' ? undefined : parseInteger(n('max-latency-ms'), maxLatency, 1),
+      ),
+      maxRedirects: inputs.check(() =>
+        raw['max-redirects'].trim() === ''
+          ? 5
+          : parseInteger(n('max-redirects'), raw['max-redirects'], 0, 50),
+      ),
+    };
+    // Every required field is defined once no check failed (collectInputErrors throws otherwise).
+    return spec as HealthCheckSpec;
+  });
 }
 
 /** An empty input means its documented default, as when the runner fills in action.yml's. */
@@ -141,13 +171,24 @@ function positiveDuration(input: string, raw: string): number {
   return ms;
 }
 
-function parseUrls(raw: string): URL[] {
+function parseInterval(input: string, raw: string): number {
+  const ms = parseDuration(input, raw);
+  if (ms < MIN_INTERVAL_MS)
+    throw new InputError(
+      input,
+      `'${raw}' is shorter than ${MIN_INTERVAL_MS} ms, which would hammer the service`,
+      `Set '${input}' to at least '${MIN_INTERVAL_MS}ms' (the default is '2s').`,
+    );
+  return ms;
+}
+
+function parseUrls(input: string, raw: string): URL[] {
   const lines = splitLines(raw);
   if (lines.length === 0) {
     throw new InputError(
-      'url',
+      input,
       'no URL was given',
-      `Set 'url' to one URL per line, for example 'https://staging.example.com/healthz' (or 'deployment' for Kubernetes readiness).`,
+      `Set '${input}' to one URL per line, for example 'https://staging.example.com/healthz' (or 'deployment' for Kubernetes readiness).`,
     );
   }
   return lines.map((line) => {
@@ -156,14 +197,14 @@ function parseUrls(raw: string): URL[] {
       url = new URL(line);
     } catch {
       throw new InputError(
-        'url',
+        input,
         `'${redactUrl(line)}' is not a URL`,
         `Write absolute URLs with a scheme, for example 'https://staging.example.com/healthz'.`,
       );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new InputError(
-        'url',
+        input,
         `'${redactUrl(line)}' uses ${url.protocol.slice(0, -1)}, not http or https`,
         `Use an http:// or https:// URL.`,
       );
@@ -172,19 +213,15 @@ function parseUrls(raw: string): URL[] {
   });
 }
 
-function parseMethod(raw: string): string {
+function parseMethod(input: string, raw: string): string {
   const method = (raw.trim() || 'GET').toUpperCase();
   if (!METHODS.has(method)) {
-    throw new InputError(
-      'method',
-      `'${raw}' is not an HTTP method`,
-      `Use one of ${[...METHODS].join(', ')}.`,
-    );
+    throw new InputError(input, `'${raw}' is not an HTTP method`, `Use one of ${[...METHODS].join(', ')}.`);
   }
   return method;
 }
 
-function parseHeaders(raw: string): Record<string, string> {
+function parseHeaders(input: string, raw: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [index, line] of splitLines(raw).entries()) {
     const colon = line.indexOf(':');
@@ -192,7 +229,7 @@ function parseHeaders(raw: string): Record<string, string> {
     if (!HEADER_NAME.test(name)) {
       // The line may hold a secret (a token pasted without its header name): never echo it.
       throw new InputError(
-        'headers',
+        input,
         `line ${index + 1} is not 'Name: value'`,
         `Write one header per line as 'Name: value', for example 'Authorization: Bearer \${{ secrets.TOKEN }}'.`,
       );
@@ -203,7 +240,7 @@ function parseHeaders(raw: string): Record<string, string> {
 }
 
 /** Parses `200-299`, `200,204`, `2xx` style lists of status ranges. */
-export function parseStatusRanges(raw: string): StatusRange[] {
+export function parseStatusRanges(raw: string, input = 'expected-status'): StatusRange[] {
   const text = raw.replace(/[\s,]/g, '') === '' ? '200-299' : raw;
   return text
     .split(/[\s,]+/)
@@ -211,7 +248,7 @@ export function parseStatusRanges(raw: string): StatusRange[] {
     .map((part) => {
       const bad = (): never => {
         throw new InputError(
-          'expected-status',
+          input,
           `'${part}' is not a status code or range`,
           `Use codes from 100 to 599 as a list of codes and ranges, for example '200-299' or '200,204,301-302' or '2xx'.`,
         );
@@ -227,7 +264,7 @@ export function parseStatusRanges(raw: string): StatusRange[] {
     });
 }
 
-function parseBodyExpectation(raw: string): BodyExpectation | undefined {
+function parseBodyExpectation(input: string, raw: string): BodyExpectation | undefined {
   if (raw === '') return undefined;
   const regex = /^\/(.+)\/([dgimsuvy]*)$/s.exec(raw.trim());
   if (!regex) return { kind: 'substring', text: raw };
@@ -235,21 +272,21 @@ function parseBodyExpectation(raw: string): BodyExpectation | undefined {
     return { kind: 'regex', pattern: new RegExp(regex[1] ?? '', (regex[2] ?? '').replace(/[gy]/g, '')) };
   } catch (error) {
     throw new InputError(
-      'expect-body',
+      input,
       `'${raw}' is not a valid regular expression (${(error as Error).message})`,
       `Fix the pattern, or write the text without surrounding slashes to match a plain substring.`,
     );
   }
 }
 
-function parseJsonExpectation(line: string): JsonExpectation {
+function parseJsonExpectation(input: string, line: string): JsonExpectation {
   const eq = line.indexOf('=');
   const pathText = eq > 0 ? line.slice(0, eq).trim() : '';
   const fix = `Write one 'path=value' per line, for example 'status=ok', 'checks.db.up=true' or 'items[0].id=42'.`;
-  if (pathText === '') throw new InputError('expect-json', `'${line}' is not 'path=value'`, fix);
+  if (pathText === '') throw new InputError(input, `'${line}' is not 'path=value'`, fix);
   const expectedText = line.slice(eq + 1).trim();
   return {
-    path: parseJsonPath(pathText, fix),
+    path: parseJsonPath(input, pathText, fix),
     pathText,
     expected: parseJsonValue(expectedText),
     expectedText,
@@ -257,9 +294,9 @@ function parseJsonExpectation(line: string): JsonExpectation {
 }
 
 /** `a.b[0].c` → ['a', 'b', 0, 'c']; a leading `$.` is accepted as in JSONPath. */
-function parseJsonPath(text: string, fix: string): (string | number)[] {
+function parseJsonPath(input: string, text: string, fix: string): (string | number)[] {
   const body = text.replace(/^\$\.?/, '');
-  if (!JSON_PATH.test(body)) throw new InputError('expect-json', `'${text}' is not a JSON path`, fix);
+  if (!JSON_PATH.test(body)) throw new InputError(input, `'${text}' is not a JSON path`, fix);
   return [...body.matchAll(JSON_PATH_SEGMENT)].map((m) =>
     m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[4] ?? ''),
   );

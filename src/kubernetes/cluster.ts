@@ -141,32 +141,34 @@ export async function connectCluster(kubeConfig: KubeConfig): Promise<Cluster> {
 
 /**
  * Turns a client-node failure into a message with the API server's own words (its `Status`
- * message) and what to do, by HTTP code: 401/403 credentials and RBAC, 404 missing, 409
- * conflict, 422 invalid; no code at all means the server could not be reached.
+ * message) and what to do, by cause: a server that is not Kubernetes (an HTML page: a proxy's
+ * login, a wrong URL), a plain-HTTP server client-node refuses, 401 credentials, 403 RBAC, 404
+ * missing, 409 conflict, 422 invalid; no code at all means the server could not be reached.
  */
 export function describeKubernetesError(
   error: unknown,
   what: string,
   server: string | undefined,
 ): RollgateError {
-  const code = (error as { code?: unknown }).code;
+  const code = (error as { code?: unknown } | null)?.code;
   const status = typeof code === 'number' ? code : undefined;
+  const at = server ? ` at ${server}` : '';
+  if (isPlainHttpRefusal(error)) return plainHttpRefused(server);
+  if (answeredHtml(error)) return notKubernetes(server, `it answered ${what} with an HTML page`);
   const message =
-    statusMessage((error as { body?: unknown }).body) ??
-    (error as Error).message.split('\n')[0] ??
-    String(error);
+    statusMessage((error as { body?: unknown } | null)?.body) ?? firstLine(error) ?? String(error);
   switch (status) {
     case undefined:
       return new RollgateError(
-        `The Kubernetes API server${server ? ` at ${server}` : ''} could not be reached while ${what}: ${message}.`,
+        `The Kubernetes API server${at} could not be reached while ${what}: ${connectionFailure(error)}.`,
         'The connection failed before an answer came.',
         'Check the kubeconfig server address, that the runner can reach the cluster (network, VPN, private endpoint) and that its certificate is trusted.',
       );
     case 401:
       return new RollgateError(
-        `Kubernetes rejected the credentials while ${what}: ${message}.`,
-        'The token or client certificate in the kubeconfig is not accepted (expired?).',
-        'Refresh the kubeconfig secret.',
+        `The Kubernetes API server${at} refused the credentials (HTTP 401 Unauthorized) while ${what}.`,
+        'The token, client certificate or password of the kubeconfig user was not accepted: it is wrong, expired or revoked, or it belongs to another cluster.',
+        'Refresh the kubeconfig secret (kubectl config view --raw --minify prints the current one), or issue a new service-account token (kubectl create token).',
       );
     case 403:
       return new RollgateError(
@@ -199,6 +201,57 @@ export function describeKubernetesError(
         'Retry; if it persists, check the API server health.',
       );
   }
+}
+
+/** The server answered, but not as Kubernetes does (JSON objects and `Status` errors). */
+export function notKubernetes(server: string | undefined, why: string): RollgateError {
+  return new RollgateError(
+    `The kubeconfig server${server ? ` ${server}` : ''} is not a Kubernetes API server: ${why}.`,
+    'A Kubernetes API server answers in JSON; an HTML page comes from something else at that address — a proxy or single sign-on login page, a web site, or a wrong URL or port.',
+    "Set the cluster's server in the kubeconfig to the API server's address (kubectl cluster-info prints it, usually https://…:6443 or the cloud's endpoint), and make sure the runner reaches it without a login proxy.",
+  );
+}
+
+/**
+ * client-node 2.x refuses an `http://` server before sending anything unless the cluster sets
+ * `insecure-skip-tls-verify` (`KubeConfig.createDispatcherOptions` in its src/config.ts throws
+ * "HTTP protocol is not allowed when skipTLSVerify is not set or false").
+ */
+function isPlainHttpRefusal(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('HTTP protocol is not allowed');
+}
+
+function plainHttpRefused(server: string | undefined): RollgateError {
+  return new RollgateError(
+    `The kubeconfig server${server ? ` ${server}` : ''} uses plain HTTP, which is refused.`,
+    'Credentials would cross the network unencrypted, so the Kubernetes client (@kubernetes/client-node) sends nothing over http:// unless the cluster entry allows it explicitly.',
+    "Use the API server's https:// address. Only for a local test cluster (kind, kubectl proxy) allow plain HTTP by adding 'insecure-skip-tls-verify: true' to that cluster in the kubeconfig.",
+  );
+}
+
+/** An answer whose body or content type is HTML: client-node puts both on its ApiException. */
+function answeredHtml(error: unknown): boolean {
+  const { body, headers } = (error ?? {}) as { body?: unknown; headers?: unknown };
+  const contentType =
+    headers !== null && typeof headers === 'object'
+      ? (headers as Record<string, unknown>)['content-type']
+      : undefined;
+  if (typeof contentType === 'string' && /^text\/html\b/i.test(contentType)) return true;
+  return typeof body === 'string' && /^\s*<(?:!doctype|html|head|body)\b/i.test(body);
+}
+
+/** The reason a request got no answer, from fetch's `cause` (`fetch failed` alone says nothing). */
+function connectionFailure(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const causeCode = (cause as { code?: unknown } | null)?.code;
+  const causeMessage = cause instanceof Error ? cause.message : undefined;
+  const own = firstLine(error) ?? String(error);
+  if (causeMessage === undefined) return own;
+  return `${own} (${typeof causeCode === 'string' ? `${causeCode}: ` : ''}${causeMessage})`;
+}
+
+function firstLine(error: unknown): string | undefined {
+  return error instanceof Error ? error.message.split('\n')[0] : undefined;
 }
 
 function statusMessage(body: unknown): string | undefined {

@@ -1,6 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { existsSync, readFileSync } from 'node:fs';
 import { InputError, RollgateError } from '../errors.ts';
 
 /** Where the cluster credentials come from, in the order Rollgate looks. */
@@ -60,94 +59,32 @@ export function decodeKubeconfig(raw: string): string {
   return raw;
 }
 
-/**
- * Checks the kubeconfig's shape before the client sees it, so a mistake is reported with its
- * line and column and never by echoing the file (it holds credentials).
- */
-export function validateKubeconfig(
-  yaml: string,
-  origin: string,
-): { context: string; server: string | undefined } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(yaml, { lineCounter, prettyErrors: false });
-  const syntax = doc.errors[0];
-  if (syntax !== undefined) {
-    const { line, col } = lineCounter.linePos(syntax.pos[0]);
-    throw new InputError(
-      'kubeconfig',
-      `${origin} is not valid YAML at line ${line}, column ${col} (${syntax.code})`,
-      'Check the secret holds the whole kubeconfig file, indentation intact (or its base64 encoding).',
-    );
-  }
-  const config: unknown = doc.toJS();
-  const root = config !== null && typeof config === 'object' ? (config as Record<string, unknown>) : {};
-  const clusters = Array.isArray(root.clusters) ? (root.clusters as unknown[]) : [];
-  if (clusters.length === 0) {
-    throw new InputError(
-      'kubeconfig',
-      `${origin} has no clusters`,
-      'Pass a kubeconfig file with clusters, users and contexts (kubectl config view --raw --minify prints one).',
-    );
-  }
-  const names = (Array.isArray(root.contexts) ? (root.contexts as unknown[]) : []).map((item) => {
-    const name = (item as { name?: unknown } | null)?.name;
-    return typeof name === 'string' ? name : '';
-  });
-  const current = root['current-context'];
-  const wanted = typeof current === 'string' && current !== '' ? current : undefined;
-  const context = wanted ?? names[0];
-  if (context === undefined || !names.includes(context)) {
-    throw new InputError(
-      'kubeconfig',
-      `${origin} has no context${wanted === undefined ? '' : ` named '${wanted}'`}`,
-      `Set current-context to one of its contexts${names.length > 0 ? ` (${names.join(', ')})` : ''}.`,
-    );
-  }
-  const contextEntry = (root.contexts as { name?: unknown; context?: { cluster?: unknown } }[]).find(
-    (c) => c.name === context,
-  );
-  const clusterEntry = clusters.find(
-    (c) => (c as { name?: unknown } | null)?.name === contextEntry?.context?.cluster,
-  );
-  const server = (clusterEntry as { cluster?: { server?: unknown } } | undefined)?.cluster?.server;
-  return { context, server: typeof server === 'string' ? server : undefined };
+/** The text of a file-or-input source, and how to name it in a message. */
+function kubeconfigText(source: Exclude<KubeconfigSource, { kind: 'in-cluster' }>): {
+  yaml: string;
+  origin: string;
+} {
+  return source.kind === 'input'
+    ? { yaml: source.yaml, origin: "the 'kubeconfig' input" }
+    : { yaml: readFileSync(source.path, 'utf8'), origin: `KUBECONFIG file ${source.path}` };
 }
 
-const SECRET_KEYS = new Set([
-  'token',
-  'password',
-  'client-key-data',
-  'client-certificate-data',
-  'access-token',
-  'refresh-token',
-  'id-token',
-  'client-secret',
-  'idp-certificate-authority-data',
-]);
-
 /**
- * Values in a kubeconfig that must never be printed: tokens, passwords, keys and the
- * auth-provider's secrets, wherever they sit in the users section (YAML or JSON, any style).
+ * Every value of the credentials that must be masked before anything could print it, in each
+ * form a log could show it (as written, base64-encoded, base64 data decoded): the secrets of
+ * the kubeconfig input or the KUBECONFIG file, or the pod's service-account token. Loads the
+ * YAML parser, so call it once the inputs are known to be valid.
  */
-export function kubeconfigSecrets(yaml: string): string[] {
-  let config: unknown;
-  try {
-    config = parseDocument(yaml).toJS();
-  } catch {
-    return [];
-  }
-  const secrets: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value !== null && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-        if (SECRET_KEYS.has(key) && typeof inner === 'string' && inner.length >= 6) secrets.push(inner);
-        else walk(inner);
-      }
-    }
-  };
-  walk((config as { users?: unknown } | null)?.users);
-  return secrets;
+export async function credentialSecrets(
+  source: KubeconfigSource,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Promise<string[]> {
+  const { kubeconfigSecrets, printableForms } = await import('./kubeconfig-document.ts');
+  const found =
+    source.kind === 'in-cluster'
+      ? [readFile(SERVICE_ACCOUNT_TOKEN).trim()]
+      : kubeconfigSecrets(source.kind === 'input' ? source.yaml : readFile(source.path));
+  return [...new Set(found.filter((secret) => secret !== '').flatMap(printableForms))];
 }
 
 /** Loads client-node's KubeConfig from the chosen source; client-node is imported only here. */
@@ -158,12 +95,21 @@ export async function loadKubeConfig(source: KubeconfigSource): Promise<KubeConf
     config.loadFromCluster();
     return config;
   }
-  const origin = source.kind === 'input' ? "the 'kubeconfig' input" : `KUBECONFIG file ${source.path}`;
-  const yaml =
-    source.kind === 'input' ? source.yaml : (await import('node:fs')).readFileSync(source.path, 'utf8');
+  const { validateKubeconfig } = await import('./kubeconfig-document.ts');
+  const { yaml, origin } = kubeconfigText(source);
   const { context } = validateKubeconfig(yaml, origin);
   config.loadFromString(yaml);
   // Without current-context, kubectl has nothing to use; Rollgate uses the (only or first) context it validated.
   config.setCurrentContext(context);
   return config;
+}
+
+/**
+ * The namespace a run uses when its `namespace` input is empty: the current context's, else
+ * `default` — as kubectl does (client-go's `ClientConfig.Namespace()`); in a pod,
+ * `loadFromCluster` sets the context's namespace to the service account's.
+ */
+export function contextNamespace(config: KubeConfig): string {
+  const namespace = config.getContextObject(config.getCurrentContext())?.namespace;
+  return namespace === undefined || namespace === '' ? 'default' : namespace;
 }

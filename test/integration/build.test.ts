@@ -183,8 +183,9 @@ describe('build action: container image', () => {
       });
       expect(run.errors).toEqual([]);
       const invocations = fake.invocations();
-      expect(invocations).toHaveLength(1);
-      const args = invocations[0]!;
+      expect(invocations).toHaveLength(2);
+      expect(invocations[0]).toEqual(['buildx', 'version']);
+      const args = invocations[1]!;
       const metadataFile = args[args.indexOf('--metadata-file') + 1];
       expect(args).toEqual([
         'buildx',
@@ -241,8 +242,8 @@ describe('build action: container image', () => {
         path: `${fake.binDir}:${process.env.PATH ?? ''}`,
       });
       expect(run.exitCode).toBe(0);
-      expect(fake.invocations()[0]).toContain('--load');
-      expect(fake.invocations()[0]).not.toContain('--push');
+      expect(fake.invocations()[1]).toContain('--load');
+      expect(fake.invocations()[1]).not.toContain('--push');
       expect(record(run)).toMatchObject({ pushed: false, commands: [] });
     } finally {
       fake.remove();
@@ -261,6 +262,28 @@ describe('build action: container image', () => {
       "docker was not found on PATH. 'image' is set, so the image is built with 'docker buildx build'. Run the job on a runner with Docker (GitHub's ubuntu-latest has it) or install it in an earlier step; leave 'image' empty to run only the commands.",
     ]);
     expect(existsSync(join(dir, 'command-ran'))).toBe(false);
+  });
+
+  test('a docker without buildx fails before any command runs, saying to add docker/setup-buildx-action', async () => {
+    const dir = workspace({ Dockerfile: 'FROM scratch\n' });
+    const bare = installFakeDocker({ noBuildx: true });
+    try {
+      const run = await runBuildAction({
+        inputs: { command: 'touch command-ran', image: 'ghcr.io/octo-org/hello-service' },
+        workspace: dir,
+        path: `${bare.binDir}:${process.env.PATH ?? ''}`,
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]).toMatch(
+        /^buildx is missing: 'docker buildx version' failed \(docker: 'buildx' is not a docker command\.\)\./,
+      );
+      expect(run.errors[0]).toContain('Add docker/setup-buildx-action before this step');
+      expect(existsSync(join(dir, 'command-ran'))).toBe(false);
+      expect(bare.invocations()).toEqual([['buildx', 'version']]);
+    } finally {
+      bare.remove();
+    }
   });
 
   test('reports a failed image build with the exit code and buildx error', async () => {

@@ -7,7 +7,7 @@ import { runAction } from '../support/runner.ts';
 import { testCertificates } from '../support/tls.ts';
 
 const action = 'actions/health-check';
-const fast = { interval: '20ms', timeout: '2s' };
+const fast = { interval: '100ms', timeout: '2s' };
 const targets: HttpTarget[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'rollgate-health-test-'));
 
@@ -218,6 +218,6 @@ describe('health-check action (bundled, through the runner)', () => {
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(message);
     expect(service.requests).toHaveLength(0);
-    expect(run.outputs).toEqual({});
+    expect(run.outputs).toEqual({ healthy: 'false' });
   });
 });

@@ -22,6 +22,8 @@ export interface FakeDockerBehaviour {
   readonly digest?: string;
   /** Leave the metadata file unwritten, as an old buildx would. */
   readonly noMetadata?: boolean;
+  /** A docker CLI without the buildx plugin: every `buildx` command fails as the real CLI does. */
+  readonly noBuildx?: boolean;
 }
 
 export const FAKE_DIGEST = 'sha256:4d3c6f1a0b7e2d9c8f5a6b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e';
@@ -33,6 +35,16 @@ export function installFakeDocker(behaviour: FakeDockerBehaviour = {}): FakeDock
 const fs = require('node:fs');
 const args = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + '\\n');
+if (args[0] === 'buildx' && ${behaviour.noBuildx === true}) {
+  // What docker 23 prints without the plugin (docker/buildx#1603).
+  console.error("docker: 'buildx' is not a docker command.");
+  console.error("See 'docker --help'");
+  process.exit(1);
+}
+if (args[0] === 'buildx' && args[1] === 'version') {
+  console.log('github.com/docker/buildx v0.19.3 48d6a39');
+  process.exit(0);
+}
 if (args[0] !== 'buildx' || args[1] !== 'build') process.exit(0);
 const tags = args.flatMap((a, i) => (args[i - 1] === '--tag' ? [a] : []));
 console.log('#1 [internal] load build definition from Dockerfile');

@@ -1,6 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../src/errors.ts';
 import { formatDuration, parseDuration } from '../../src/inputs/duration.ts';
+import { parseHealthCheckSpec } from '../../src/health/spec.ts';
+import { collectInputErrors, InputErrorCollector, InputErrors } from '../../src/inputs/input-errors.ts';
 import { parseBoolean, parseInteger, parseNumber, splitLines } from '../../src/inputs/scalars.ts';
 
 /** Calls `parse`, expecting an InputError, and returns it. */
@@ -209,5 +211,130 @@ describe('splitLines', () => {
     ['x\n\r\ny', ['x', 'y']],
   ])('splits %j into %j', (raw, lines) => {
     expect(splitLines(raw)).toEqual(lines);
+  });
+});
+
+describe('InputErrorCollector', () => {
+  test('keeps going after an input error and reports every one together, in order', () => {
+    const inputs = new InputErrorCollector();
+    const timeout = inputs.check(() => parseDuration('timeout', 'soon'));
+    const retries = inputs.check(() => parseInteger('retries', '3', 0));
+    const backoff = inputs.check(() => parseNumber('backoff', 'fast', 1, 10));
+    expect([timeout, retries, backoff]).toEqual([undefined, 3, undefined]);
+    expect(inputs.failed).toBe(true);
+    let thrown: unknown;
+    try {
+      inputs.throwIfAny();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InputErrors);
+    const all = thrown as InputErrors;
+    expect(all.errors.map((e) => e.input)).toEqual(['timeout', 'backoff']);
+    expect(all.render().split('\n')).toEqual([
+      '2 inputs are invalid: timeout, backoff.',
+      `- Input 'timeout' is invalid: 'soon' is not a duration. Write a non-negative number with a unit, for example '500ms', '10s' or '2m' (a bare number means seconds).`,
+      `- Input 'backoff' is invalid: 'fast' is not a number from 1 to 10. Set 'backoff' to a number from 1 to 10.`,
+    ]);
+  });
+
+  test('one error is thrown as that InputError, so a single mistake reads as before', () => {
+    const inputs = new InputErrorCollector();
+    inputs.check(() => parseBoolean('push', 'yes'));
+    expect(() => {
+      inputs.throwIfAny();
+    }).toThrow(new InputError('push', `'yes' is not a boolean`, `Set 'push' to 'true' or 'false'.`));
+  });
+
+  test('nested collections flatten into one list', () => {
+    expect(() => {
+      collectInputErrors((outer) => {
+        outer.check(() => {
+          collectInputErrors((inner) => {
+            inner.check(() => parseInteger('a', 'x', 0));
+            inner.check(() => parseInteger('b', 'y', 0));
+          });
+        });
+        outer.check(() => parseInteger('c', 'z', 0));
+      });
+    }).toThrow(/^3 inputs are invalid: a, b, c\.$/);
+  });
+
+  test('an error that is not about an input passes straight through', () => {
+    const inputs = new InputErrorCollector();
+    expect(() => {
+      inputs.check(() => {
+        throw new RangeError('a bug');
+      });
+    }).toThrow(RangeError);
+    expect(inputs.failed).toBe(false);
+  });
+
+  test('no error: throwIfAny does nothing and the values are all there', () => {
+    expect(
+      collectInputErrors((inputs) => ({
+        a: inputs.check(() => parseInteger('a', '1', 0)),
+        b: inputs.check(() => parseBoolean('b', 'true')),
+      })),
+    ).toEqual({ a: 1, b: true });
+  });
+});
+
+describe('health-check inputs: the interval floor and the names the user wrote', () => {
+  const raw = {
+    url: 'https://staging.example.com/healthz',
+    method: '',
+    headers: '',
+    'expected-status': '',
+    'expect-body': '',
+    'expect-json': '',
+    timeout: '',
+    interval: '',
+    'max-interval': '',
+    backoff: '',
+    deadline: '',
+    'consecutive-successes': '',
+    'max-latency-ms': '',
+    'max-redirects': '',
+  };
+
+  test.each([
+    ['100ms', 100],
+    ['0.1s', 100],
+    ['2s', 2000],
+  ])('an interval of %s is accepted', (interval, ms) => {
+    expect(parseHealthCheckSpec({ ...raw, interval }).intervalMs).toBe(ms);
+  });
+
+  test.each(['0', '0ms', '5ms', '99ms', '0.05s'])(
+    'an interval of %s is refused: it would hammer the service',
+    (interval) => {
+      expect(() => parseHealthCheckSpec({ ...raw, interval })).toThrow(
+        new InputError(
+          'interval',
+          `'${interval}' is shorter than 100 ms, which would hammer the service`,
+          `Set 'interval' to at least '100ms' (the default is '2s').`,
+        ),
+      );
+    },
+  );
+
+  test('an embedding step names each input as its user wrote it, in the message and the fix', () => {
+    let thrown: unknown;
+    try {
+      parseHealthCheckSpec(
+        { ...raw, url: '', timeout: '0s', deadline: 'later' },
+        { names: { url: 'health-url', timeout: 'health-timeout', deadline: 'health-deadline' } },
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InputErrors);
+    const errors = (thrown as InputErrors).errors;
+    expect(errors.map((e) => e.input)).toEqual(['health-url', 'health-timeout', 'health-deadline']);
+    expect(errors[0]?.fix).toMatch(/^Set 'health-url' to one URL per line/);
+    expect(errors[1]?.render()).toBe(
+      "Input 'health-timeout' is invalid: '0s' must be longer than zero. Set 'health-timeout' to a positive duration such as '5s'.",
+    );
   });
 });

@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { InputError, RollgateError } from '../../src/errors.ts';
 import {
   chooseKubeconfigSource,
+  contextNamespace,
+  credentialSecrets,
   decodeKubeconfig,
-  kubeconfigSecrets,
   loadKubeConfig,
-  validateKubeconfig,
   type CredentialEnvironment,
 } from '../../src/kubernetes/credentials.ts';
+import { kubeconfigSecrets, validateKubeconfig } from '../../src/kubernetes/kubeconfig-document.ts';
 
 /** A fake bearer token: it must never appear in an error message. */
 const TOKEN = 'fake-token-7f3c9a1e5b2d';
@@ -169,6 +170,7 @@ describe('validateKubeconfig', () => {
     expect(validateKubeconfig(KUBECONFIG_YAML, INPUT)).toEqual({
       context: 'ci@staging',
       server: 'https://staging.k8s.example.com:6443',
+      namespace: 'api',
     });
   });
 
@@ -186,7 +188,11 @@ describe('validateKubeconfig', () => {
     ['no server', KUBECONFIG_YAML.replace('    server: https://staging.k8s.example.com:6443\n', '')],
     ['a server that is not text', KUBECONFIG_YAML.replace('https://staging.k8s.example.com:6443', '[a, b]')],
   ])('with %s the server is unknown', (_case, yaml) => {
-    expect(validateKubeconfig(yaml, INPUT)).toEqual({ context: 'ci@staging', server: undefined });
+    expect(validateKubeconfig(yaml, INPUT)).toEqual({
+      context: 'ci@staging',
+      server: undefined,
+      namespace: 'api',
+    });
   });
 
   test.each([
@@ -336,6 +342,7 @@ test('validateKubeconfig returns the server of the current context, not of the f
   expect(validateKubeconfig(yaml, 'the kubeconfig')).toEqual({
     context: 'prod',
     server: 'https://prod.example.com:6443',
+    namespace: undefined,
   });
 });
 
@@ -367,5 +374,131 @@ describe('loadKubeConfig', () => {
     await expect(loadKubeConfig({ kind: 'input', yaml })).rejects.toThrow(
       `Input 'kubeconfig' is invalid: ${INPUT} has no context named 'ci@prod'.`,
     );
+  });
+});
+
+describe('credentialSecrets: every secret of each kubeconfig shape, in each printable form', () => {
+  const PEM_KEY = [
+    '-----BEGIN PRIVATE KEY-----',
+    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+    'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
+    '-----END PRIVATE KEY-----',
+    '',
+  ].join('\n');
+  const withUser = (user: string) =>
+    KUBECONFIG_YAML.replace(
+      `users:\n- name: ci\n  user:\n    token: ${TOKEN}\n`,
+      `users:\n- name: ci\n  user:\n${user}`,
+    );
+  const file = (yaml: string) => ({ path: '/home/runner/.kube/config', read: () => yaml });
+
+  test.each<[string, string, string[]]>([
+    ['a bearer token', `    token: ${TOKEN}\n`, [TOKEN, base64(TOKEN)]],
+    [
+      'a client key: the base64 blob and each line of the PEM it decodes to, armor left out',
+      `    client-key-data: ${base64(PEM_KEY)}\n`,
+      [
+        base64(PEM_KEY),
+        base64(base64(PEM_KEY)),
+        'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+        'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
+      ],
+    ],
+    [
+      'an exec plugin: every env value and --token= arguments',
+      [
+        '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1',
+        '      command: aws',
+        '      args: [eks, get-token, --cluster-name, prod, --session-token=sess-9a8b7c]',
+        '      env:',
+        '      - name: AWS_SECRET_ACCESS_KEY',
+        '        value: wJalrXUtnFEMI/K7MDENG',
+        '      - name: AWS_REGION',
+        '        value: eu-west-1',
+        '',
+      ].join('\n'),
+      [
+        'wJalrXUtnFEMI/K7MDENG',
+        base64('wJalrXUtnFEMI/K7MDENG'),
+        'eu-west-1',
+        base64('eu-west-1'),
+        'sess-9a8b7c',
+        base64('sess-9a8b7c'),
+      ],
+    ],
+    [
+      'an auth-provider',
+      [
+        '    auth-provider:',
+        '      name: oidc',
+        '      config:',
+        '        client-id: rollgate',
+        '        client-secret: oidc-secret-1',
+        '        id-token: oidc-id-token-2',
+        '',
+      ].join('\n'),
+      ['oidc-secret-1', base64('oidc-secret-1'), 'oidc-id-token-2', base64('oidc-id-token-2')],
+    ],
+    [
+      'a username and password: the password and the Basic header value client-node sends',
+      '    username: deployer\n    password: hunter2-pw\n',
+      [
+        'hunter2-pw',
+        base64('hunter2-pw'),
+        base64('deployer:hunter2-pw'),
+        base64(base64('deployer:hunter2-pw')),
+        'deployer:hunter2-pw',
+      ],
+    ],
+  ])('%s', async (_case, user, expected) => {
+    expect(await credentialSecrets({ kind: 'input', yaml: withUser(user) })).toEqual(expected);
+  });
+
+  test('a base64 input gives up the secrets inside it, not only the blob', async () => {
+    const source = chooseKubeconfigSource(base64(KUBECONFIG_YAML), {}, nothingExists);
+    expect(await credentialSecrets(source)).toEqual([TOKEN, base64(TOKEN)]);
+  });
+
+  test('a KUBECONFIG file is read and its secrets found', async () => {
+    const { path, read } = file(KUBECONFIG_YAML);
+    const asked: string[] = [];
+    const secrets = await credentialSecrets({ kind: 'file', path }, (p) => {
+      asked.push(p);
+      return read();
+    });
+    expect(asked).toEqual([path]);
+    expect(secrets).toEqual([TOKEN, base64(TOKEN)]);
+  });
+
+  test("in a pod, the service account's token", async () => {
+    const secrets = await credentialSecrets({ kind: 'in-cluster' }, (p) =>
+      p === SERVICE_ACCOUNT_TOKEN ? `${TOKEN}\n` : '',
+    );
+    expect(secrets).toEqual([TOKEN, base64(TOKEN)]);
+  });
+
+  test('the password of a proxy-url and ?token= values of a server URL', async () => {
+    const yaml = KUBECONFIG_YAML.replace(
+      '    server: https://staging.k8s.example.com:6443\n',
+      '    server: https://staging.k8s.example.com:6443/?access_token=srv-tok-77&cluster=a\n    proxy-url: http://ci:proxy%2Fpass1@proxy.example.com:3128\n',
+    );
+    const secrets = await credentialSecrets({ kind: 'input', yaml });
+    for (const secret of ['srv-tok-77', 'proxy%2Fpass1', 'proxy/pass1']) expect(secrets).toContain(secret);
+    expect(secrets).not.toContain('a');
+  });
+
+  test('an unparsable kubeconfig gives no secrets (it is refused without being echoed)', async () => {
+    expect(await credentialSecrets({ kind: 'input', yaml: 'users: [\n' })).toEqual([]);
+  });
+});
+
+describe('contextNamespace', () => {
+  test.each<[string, string, string]>([
+    ['the current context names one', KUBECONFIG_YAML, 'api'],
+    ['it names none', KUBECONFIG_YAML.replace('    namespace: api\n', ''), 'default'],
+    ['it names an empty one', KUBECONFIG_YAML.replace('namespace: api', 'namespace: ""'), 'default'],
+  ])('when %s', async (_case, yaml, namespace) => {
+    expect(contextNamespace(await loadKubeConfig({ kind: 'input', yaml }))).toBe(namespace);
   });
 });
