@@ -114,6 +114,21 @@ export function hiddenJson(value: unknown): string {
 }
 
 /**
+ * Lines shown literally in a fenced code block (GFM spec §4.5): each line cleaned and capped like a
+ * value, the fence a run of backticks longer than any inside, so no line can close it early; the info
+ * string `text` keeps GitHub from guessing a language.
+ */
+export function codeBlock(lines: readonly string[], maxLine: number = 1_000): string {
+  const clean = lines.map((line) => cleanValue(line, maxLine));
+  const longest = clean.reduce(
+    (most, line) => (line.match(/`+/g) ?? []).reduce((inLine, run) => Math.max(inLine, run.length), most),
+    0,
+  );
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}text`, ...clean, fence].join('\n');
+}
+
+/**
  * Items joined by `separator` within `budget` characters; the ones that do not fit are counted
  * instead (`a, b and 2,998 more`), so a list of thousands stays a useful, bounded line.
  */
