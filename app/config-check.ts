@@ -55,7 +55,7 @@ export async function loadCheckedConfig(context: ConfigContext, headSha: string)
   const count = loaded.problems.length;
   const output = {
     title: `${CONFIG_FILE} is invalid (${count.toLocaleString('en-US')} problem${count === 1 ? '' : 's'})`,
-    summary: capBody(renderProblems(loaded), CHECK_RUN_TEXT_LIMIT),
+    summary: capBody(renderConfigProblems(loaded), CHECK_RUN_TEXT_LIMIT),
   };
   const failed = { status: 'completed', conclusion: 'failure', output } as const;
   if (earlier === undefined)
@@ -70,7 +70,7 @@ export async function loadCheckedConfig(context: ConfigContext, headSha: string)
     ok: false,
     // The reply gets a mention in front: the margin keeps the whole under GitHub's limit.
     message: capBody(
-      `${code(CONFIG_FILE)} is invalid, so no command runs until it is fixed; the check ${code(CONFIG_CHECK_NAME)} shows the same.\n\n${renderProblems(loaded)}`,
+      `${code(CONFIG_FILE)} is invalid, so no command runs until it is fixed; the check ${code(CONFIG_CHECK_NAME)} shows the same.\n\n${renderConfigProblems(loaded)}`,
       COMMENT_LIMIT - 100,
     ),
   };
@@ -94,7 +94,7 @@ const SCHEMA_HINT =
  * literally inside a code block (they quote the file), the first fifty of them, then why and where the
  * schema is.
  */
-function renderProblems(error: ConfigError): string {
+export function renderConfigProblems(error: ConfigError): string {
   const problems = error.problems;
   const lines = problems
     .slice(0, LISTED_PROBLEMS)
