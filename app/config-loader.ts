@@ -79,7 +79,7 @@ export async function loadConfig(source: ConfigSource): Promise<RollgateConfig> 
     const base = baseOf(file._extends, location, home);
     if (visited.has(key(base)))
       throw extendsError(location, home, `makes a loop back to ${label(base, home)}`);
-    if (chain.length > MAX_EXTENDS_DEPTH)
+    if (chain.length >= MAX_EXTENDS_DEPTH)
       throw extendsError(location, home, `goes deeper than ${MAX_EXTENDS_DEPTH} files`);
     current = await readConfigText(source.octokit, base, home, { required: true, from: location });
     location = base;
