@@ -1,3 +1,4 @@
+import { code, COMMENT_LIMIT, listWithin } from '../../src/github/markdown.ts';
 import type { Command } from './parse.ts';
 
 type CommandKind = Command['kind'];
@@ -14,14 +15,18 @@ export const COMMAND_USAGE: Readonly<Record<CommandKind, string>> = {
   help: '/help',
 };
 
-/** What each command does (PRODUCT.md §3), in the order /help lists them. */
-const COMMAND_EFFECT: Readonly<Record<CommandKind, string>> = {
+/**
+ * Commands the parser knows but this version does not carry out yet: approval gates. `/help` names
+ * them as coming rather than offering them, so nobody waits on an approval that records nothing.
+ */
+export const COMING_COMMANDS: readonly CommandKind[] = ['approve', 'reject'];
+
+/** What each command that works does (PRODUCT.md §3), in the order /help lists them. */
+const COMMAND_EFFECT: Readonly<Partial<Record<CommandKind, string>>> = {
   deploy:
     'Checks the gates and, when they pass, deploys this pull request’s head (or `<ref>`) to `<env>`. ' +
     '`--dry-run` only checks the gates; `key=value` pairs go into the deployment payload.',
   rollback: 'Deploys the previous good version to `<env>` again, or the version or deployment named.',
-  approve: 'Approves the pending deployment of this pull request’s head (to `<env>`).',
-  reject: 'Rejects the pending deployment of this pull request’s head (to `<env>`), with an optional reason.',
   lock: 'Holds `<env>`: until it is unlocked, only you can deploy there.',
   unlock: 'Releases `<env>`.',
   status: 'Shows what runs where: version, sha, who deployed it, when, and its health.',
@@ -29,12 +34,23 @@ const COMMAND_EFFECT: Readonly<Record<CommandKind, string>> = {
 };
 
 /**
- * The reply to `/help`: every command with what it does, then the repository's environments, or how to
- * declare some when `.github/rollgate.yml` has none.
+ * How much of the reply the environment list may take: the commands need about 1,500 characters,
+ * the rest of GitHub's 65,536 is far more than a person reads, so the list stops at a screenful and
+ * says how many more there are.
+ */
+const ENVIRONMENT_LIST_BUDGET = 4_000;
+
+/**
+ * The reply to `/help`: every working command with what it does, the commands still to come, then the
+ * repository's environments (as many as fit in a screenful, then how many more), or how to declare
+ * some when `.github/rollgate.yml` has none. Always under GitHub's comment limit, however many
+ * environments there are.
  */
 export function renderHelp(environments: readonly string[]): string {
-  const kinds = Object.keys(COMMAND_EFFECT) as CommandKind[];
-  return [
+  const working = (Object.keys(COMMAND_USAGE) as CommandKind[]).filter(
+    (kind) => !COMING_COMMANDS.includes(kind),
+  );
+  const help = [
     '### Rollgate commands',
     '',
     'Write a command as the first line of a pull-request comment. Command names are case-insensitive; ' +
@@ -42,21 +58,19 @@ export function renderHelp(environments: readonly string[]): string {
     '',
     '| Command | What it does |',
     '| --- | --- |',
-    ...kinds.map((kind) => `| ${codeSpan(COMMAND_USAGE[kind])} | ${COMMAND_EFFECT[kind]} |`),
+    ...working.map((kind) => `| ${code(COMMAND_USAGE[kind])} | ${COMMAND_EFFECT[kind] ?? ''} |`),
+    '',
+    `Coming in a later version: ${COMING_COMMANDS.map((kind) => code(COMMAND_USAGE[kind])).join(' and ')} ` +
+      '(approval gates). Until then deploys are gated by permission, locks and required checks.',
     '',
     environments.length === 0
       ? 'This repository has no environments yet: declare them under `environments:` in `.github/rollgate.yml`.'
-      : `**Environments:** ${environments.map(codeSpan).join(', ')}`,
+      : `**Environments (${environments.length.toLocaleString('en-US')}):** ${listWithin(
+          environments.map((name) => code(name)),
+          ENVIRONMENT_LIST_BUDGET,
+        )}`,
   ].join('\n');
-}
-
-/**
- * Inline code that shows any text literally (CommonMark "Code spans"): the fence is one backtick longer
- * than the longest run inside, padded when the text starts or ends with a backtick.
- */
-function codeSpan(text: string): string {
-  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(longestRun + 1);
-  const padding = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${fence}${padding}${text}${padding}${fence}`;
+  // The budget above keeps it far below the limit; the check documents the promise.
+  if (help.length > COMMENT_LIMIT) throw new Error('the /help reply outgrew the comment limit');
+  return help;
 }

@@ -1,3 +1,4 @@
+import { code } from '../../src/github/markdown.ts';
 import { COMMAND_USAGE } from './help.ts';
 
 /** A pull-request comment command, validated: every field is ready to act on. */
@@ -24,7 +25,10 @@ export type ParsedComment =
   | { readonly kind: 'none' }
   /** `line` is the comment's first non-empty line, trimmed, as the user wrote it. */
   | { readonly kind: 'command'; readonly command: Command; readonly line: string }
-  /** A known command used wrongly: `name` is the command, `problem` says what is wrong. */
+  /**
+   * A known command used wrongly: `name` is the command, `problem` says what is wrong, as Markdown
+   * in which every word of the user's is a code span (src/github/markdown.ts), ready to echo.
+   */
   | { readonly kind: 'invalid'; readonly name: string; readonly problem: string; readonly usage: string }
   /** `/name` that is no command, as written; `suggestion` is the nearest command name, if any is close. */
   | { readonly kind: 'unknown'; readonly name: string; readonly suggestion: string | undefined };
@@ -93,11 +97,14 @@ export function renderCommand(command: Command): string {
   }
 }
 
+/** The first line with something on it, trimmed; found by native searches, however long the body. */
 function firstNonEmptyLine(body: string): string | undefined {
-  return body
-    .split(/\r\n|\r|\n/)
-    .map((line) => line.trim())
-    .find((line) => line !== '');
+  const first = body.search(/\S/);
+  if (first === -1) return undefined;
+  const start = Math.max(body.lastIndexOf('\n', first), body.lastIndexOf('\r', first)) + 1;
+  const end = /[\r\n]/g;
+  end.lastIndex = first;
+  return body.slice(start, end.exec(body)?.index ?? body.length).trim();
 }
 
 function joinWords(...words: (string | undefined)[]): string {
@@ -154,11 +161,19 @@ const DRY_RUN = '--dry-run';
 const DRY_RUN_SPELLINGS = new Set([DRY_RUN, '\u2014dry-run', '\u2013dry-run']);
 const OPTION = /^[-\u2013\u2014]/;
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/**
+ * Parameters travel in the Deployment's payload, which GitHub stores and every `deployment` event
+ * carries: bounded so one comment cannot fill it. Values a workflow reads (a replica count, a flag, a
+ * reason) fit easily.
+ */
+const PARAM_KEY_MAX = 64;
+const PARAM_VALUE_MAX = 1_024;
+const PARAMS_MAX = 32;
 
 function parseDeploy(args: CommandArguments): Extract<Command, { kind: 'deploy' }> {
   const first = args.next();
   if (first !== undefined && DRY_RUN_SPELLINGS.has(first)) {
-    throw new CommandProblem(`name the environment before ${DRY_RUN}`);
+    throw new CommandProblem(`name the environment before \`${DRY_RUN}\``);
   }
   const environment = requiredEnvironment(first);
   let ref: string | undefined;
@@ -169,7 +184,7 @@ function parseDeploy(args: CommandArguments): Extract<Command, { kind: 'deploy' 
     else if (OPTION.test(token)) throw unknownOption(token);
     else if (token.includes('=')) addParam(params, token);
     else if (ref === undefined) ref = parseRef(token);
-    else throw new CommandProblem(`'${excerpt(token)}' is a second ref; a deploy takes at most one`);
+    else throw new CommandProblem(`${excerpt(token)} is a second ref; a deploy takes at most one`);
   }
   // fromEntries defines own properties, so a `__proto__=x` param is data, not a prototype change.
   return { kind: 'deploy', environment, ref, dryRun, params: Object.fromEntries(params) };
@@ -180,16 +195,27 @@ function addParam(params: Map<string, string>, token: string): void {
   const key = token.slice(0, separator);
   if (!PARAM_KEY.test(key)) {
     throw new CommandProblem(
-      `'${excerpt(key)}' is not a parameter name: start with a letter or '_', then use letters, digits, '_', '.' and '-'`,
+      `${excerpt(key)} is not a parameter name: start with a letter or \`_\`, then use letters, digits, \`_\`, \`.\` and \`-\``,
     );
   }
-  if (params.has(key)) throw new CommandProblem(`parameter '${key}' is given twice`);
-  params.set(key, token.slice(separator + 1));
+  if (key.length > PARAM_KEY_MAX)
+    throw new CommandProblem(
+      `a parameter name has at most ${PARAM_KEY_MAX} characters; ${excerpt(key)} has ${key.length}`,
+    );
+  if (params.has(key)) throw new CommandProblem(`parameter ${excerpt(key)} is given twice`);
+  const value = token.slice(separator + 1);
+  if (value.length > PARAM_VALUE_MAX) {
+    throw new CommandProblem(
+      `the value of ${excerpt(key)} has ${value.length} characters; a parameter value has at most ${PARAM_VALUE_MAX}`,
+    );
+  }
+  if (params.size === PARAMS_MAX) throw new CommandProblem(`a deploy takes at most ${PARAMS_MAX} parameters`);
+  params.set(key, value);
 }
 
 function unknownOption(token: string): CommandProblem {
   return new CommandProblem(
-    `'${excerpt(token)}' is not an option; the only option is ${DRY_RUN}, for /deploy`,
+    `${excerpt(token)} is not an option; the only option is \`${DRY_RUN}\`, for \`/deploy\``,
   );
 }
 
@@ -224,16 +250,22 @@ function parseEnvironment(token: string): string {
   }
   if (!ENVIRONMENT_NAME.test(token)) {
     throw new CommandProblem(
-      `'${excerpt(token)}' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit`,
+      `${excerpt(token)} is not an environment name: use letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit`,
     );
   }
   if (token.includes('..') || token.endsWith('.') || token.endsWith('.lock')) {
     throw new CommandProblem(
-      `'${excerpt(token)}' is not an environment name: it must not contain '..' or end with '.' or '.lock'`,
+      `${excerpt(token)} is not an environment name: it must not contain \`..\` or end with \`.\` or \`.lock\``,
     );
   }
   return token;
 }
+
+/**
+ * Git sets no length limit, but a branch is a file under `.git/refs` and file systems hold names of at
+ * most 255 bytes: a longer ref is a paste, not a branch, and is refused before it reaches a reply or the API.
+ */
+const REF_MAX = 255;
 
 /** Characters git forbids anywhere in a ref name besides control characters (git-check-ref-format(1)). */
 const REF_FORBIDDEN_CHARACTERS = [' ', '~', '^', ':', '?', '*', '[', '\\'];
@@ -246,24 +278,24 @@ const REF_FORBIDDEN_CHARACTERS = [' ', '~', '^', ':', '?', '*', '[', '\\'];
  */
 function parseRef(token: string): string {
   const problem = refProblem(token);
-  if (problem !== undefined)
-    throw new CommandProblem(`'${excerpt(token)}' is not a valid git ref: ${problem}`);
+  if (problem !== undefined) throw new CommandProblem(`${excerpt(token)} is not a valid git ref: ${problem}`);
   return token;
 }
 
 function refProblem(ref: string): string | undefined {
-  if (ref === '@') return "it cannot be '@' alone";
-  if (ref.startsWith('/') || ref.endsWith('/')) return "it cannot start or end with '/'";
-  if (ref.endsWith('.')) return "it cannot end with '.'";
-  if (ref.includes('..')) return "it cannot contain '..'";
-  if (ref.includes('@{')) return "it cannot contain '@{'";
+  if (ref.length > REF_MAX) return `it has ${ref.length} characters; Rollgate takes at most ${REF_MAX}`;
+  if (ref === '@') return 'it cannot be `@` alone';
+  if (ref.startsWith('/') || ref.endsWith('/')) return 'it cannot start or end with `/`';
+  if (ref.endsWith('.')) return 'it cannot end with `.`';
+  if (ref.includes('..')) return 'it cannot contain `..`';
+  if (ref.includes('@{')) return 'it cannot contain `@{`';
   if (hasControlCharacter(ref)) return 'it cannot contain control characters';
   const forbidden = REF_FORBIDDEN_CHARACTERS.find((character) => ref.includes(character));
-  if (forbidden !== undefined) return `it cannot contain '${forbidden}'`;
+  if (forbidden !== undefined) return `it cannot contain ${forbidden === ' ' ? 'a space' : code(forbidden)}`;
   for (const component of ref.split('/')) {
-    if (component === '') return "it cannot contain '//'";
-    if (component.startsWith('.')) return "no part between slashes can start with '.'";
-    if (component.endsWith('.lock')) return "no part between slashes can end with '.lock'";
+    if (component === '') return 'it cannot contain `//`';
+    if (component.startsWith('.')) return 'no part between slashes can start with `.`';
+    if (component.endsWith('.lock')) return 'no part between slashes can end with `.lock`';
   }
   return undefined;
 }
@@ -287,11 +319,14 @@ function parseRollbackTarget(token: string): string {
   if (OPTION.test(token)) throw unknownOption(token);
   if (!ROLLBACK_TARGET.test(token)) {
     throw new CommandProblem(
-      `'${excerpt(token)}' is not a version or deployment id: use letters, digits, '.', '_', '+' and '-' (at most 128)`,
+      `${excerpt(token)} is not a version or deployment id: use letters, digits, \`.\`, \`_\`, \`+\` and \`-\` (at most 128)`,
     );
   }
   return token;
 }
+
+/** A lock or rejection reason is shown in replies and kept in the lock's ref: a sentence, not an essay. */
+const REASON_MAX = 256;
 
 /**
  * A reason is the rest of the line as written, so `we're migrating` needs no quoting. When the whole
@@ -300,6 +335,11 @@ function parseRollbackTarget(token: string): string {
  */
 function parseReason(rest: string): string | undefined {
   if (rest === '') return undefined;
+  if (rest.length > REASON_MAX) {
+    throw new CommandProblem(
+      `the reason has ${rest.length} characters; at most ${REASON_MAX} fit — say more in the pull request`,
+    );
+  }
   const quote = rest.charAt(0);
   if (quote !== '"' && quote !== "'") return rest;
   const close = rest.indexOf(quote, 1);
@@ -338,13 +378,17 @@ function unterminatedQuote(quote: string): CommandProblem {
   return new CommandProblem(`a ${quote} quote is never closed`);
 }
 
-/** Quotes a user's word in a problem, shortened so a pasted paragraph does not flood the reply. */
+/**
+ * A user's word in a problem, as a code span (src/github/markdown.ts) so it shows literally, and
+ * shortened so a pasted paragraph does not flood the reply.
+ */
 function excerpt(text: string): string {
-  const limit = 60;
-  return text.length <= limit ? text : `${text.slice(0, limit)}…`;
+  return code(text, 60);
 }
 
 const WHITESPACE = /\s/;
+/** A run of a word outside quotes. */
+const BARE = /[^\s"']+/y;
 
 /**
  * A command's arguments, read left to right. Words are separated by whitespace; within a word, `"…"` or
@@ -368,19 +412,22 @@ class CommandArguments {
       this.position = index;
       return undefined;
     }
-    let word = '';
+    const parts: string[] = [];
     while (index < text.length && !WHITESPACE.test(text.charAt(index))) {
       const character = text.charAt(index);
       if (character === '"' || character === "'") {
         const close = text.indexOf(character, index + 1);
         if (close === -1) throw unterminatedQuote(character);
-        word += text.slice(index + 1, close);
+        parts.push(text.slice(index + 1, close));
         index = close + 1;
       } else {
-        word += character;
-        index++;
+        BARE.lastIndex = index;
+        const bare = BARE.exec(text)?.[0] ?? character;
+        parts.push(bare);
+        index += bare.length;
       }
     }
+    const word = parts.join('');
     this.position = index;
     return word;
   }
@@ -395,7 +442,7 @@ class CommandArguments {
   /** Refuses anything left over, for commands that take no more arguments. */
   end(): void {
     const extra = this.next();
-    if (extra !== undefined) throw new CommandProblem(`unexpected argument '${excerpt(extra)}'`);
+    if (extra !== undefined) throw new CommandProblem(`unexpected argument ${excerpt(extra)}`);
   }
 }
 
@@ -417,6 +464,7 @@ function suggestCommand(name: string): string | undefined {
  * the search tiny: it branches only at a mismatch, at most four ways, at most twice.
  */
 function withinEdits(a: string, b: string, edits: number): boolean {
+  if (Math.abs(a.length - b.length) > edits) return false;
   let common = 0;
   while (common < a.length && common < b.length && a.charAt(common) === b.charAt(common)) common++;
   const restA = a.slice(common);

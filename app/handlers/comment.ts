@@ -1,10 +1,9 @@
 import type { Context } from 'probot';
 import { parseComment, type Command } from '../commands/parse.ts';
 import { renderHelp } from '../commands/help.ts';
-import { ConfigError, CONFIG_FILE, loadConfig } from '../config-loader.ts';
+import { loadCheckedConfig } from '../config-check.ts';
 import { hasPermission } from '../permissions.ts';
 import { describeError } from '../../src/errors.ts';
-import type { RollgateConfig } from '../../src/config/types.ts';
 import { deployCommand } from './deploy-command.ts';
 import { lockCommand, unlockCommand } from './lock-commands.ts';
 import { rollbackCommand } from './rollback-command.ts';
@@ -69,24 +68,9 @@ async function carryOut(
   const { comment, issue } = context.payload;
   const repo = context.repo();
   const { data: pull } = await context.octokit.rest.pulls.get({ ...repo, pull_number: issue.number });
-  let config: RollgateConfig;
-  try {
-    config = await loadConfig(context);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    await context.octokit.rest.checks.create({
-      ...repo,
-      name: 'rollgate / config',
-      head_sha: pull.head.sha,
-      status: 'completed',
-      conclusion: 'failure',
-      output: {
-        title: `${CONFIG_FILE} is invalid`,
-        summary: `${error.render()}\n\nThe JSON Schema for editors is \`src/config/rollgate.schema.json\` in Rollgate's repository.`,
-      },
-    });
-    return refuse(`${CONFIG_FILE} is invalid, so no command runs until it is fixed:\n\n> ${error.render()}`);
-  }
+  const checked = await loadCheckedConfig(context, pull.head.sha);
+  if (!checked.ok) return refuse(checked.message);
+  const { config } = checked;
   if (command.kind === 'help') return { ok: true, message: renderHelp([...config.environments.keys()]) };
 
   const { data: permission } = await context.octokit.rest.repos.getCollaboratorPermissionLevel({

@@ -9,6 +9,7 @@ import {
   type GitRefsApi,
   type LockHolder,
 } from '../../src/github/environment-refs.ts';
+import { code } from '../../src/github/markdown.ts';
 import { updateStickyComment } from './sticky.ts';
 import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
@@ -45,7 +46,7 @@ export async function deployCommand(
     const holder = await readLockHolder(git, repo, lock);
     if (holder.holder !== run.user) {
       return refuse(
-        `\`${command.environment}\` is locked by @${holder.holder} since ${holder.since.slice(0, 16).replace('T', ' ')} UTC${holder.reason ? `: ${holder.reason}` : ''}. Ask them to \`/unlock ${command.environment}\`.`,
+        `\`${command.environment}\` is locked by @${holder.holder} since ${holder.since.slice(0, 16).replace('T', ' ')} UTC${holder.reason ? `: ${code(holder.reason)}` : ''}. Ask them to \`/unlock ${command.environment}\`.`,
       );
     }
   }
@@ -54,7 +55,7 @@ export async function deployCommand(
   if (command.dryRun) {
     return {
       ok: true,
-      message: `Dry run: \`${ref}\` (${version}) would be deployed to \`${command.environment}\`${environment.production ? ' (production)' : ''}. Nothing was created.`,
+      message: `Dry run: ${code(ref)} (${code(version)}) would be deployed to \`${command.environment}\`${environment.production ? ' (production)' : ''}. Nothing was created.`,
     };
   }
 
@@ -72,7 +73,7 @@ export async function deployCommand(
   }
   if (busy !== undefined) {
     return refuse(
-      `A deploy to \`${command.environment}\` is already in progress (${busy.reason || 'deploy'} for @${busy.holder}${busy.pullRequest === undefined ? '' : ` from #${busy.pullRequest}`}, since ${busy.since.slice(11, 16)} UTC). Wait for it to finish, then deploy again.`,
+      `A deploy to \`${command.environment}\` is already in progress (${code(busy.reason || 'deploy')} for @${busy.holder}${busy.pullRequest === undefined ? '' : ` from #${busy.pullRequest}`}, since ${busy.since.slice(11, 16)} UTC). Wait for it to finish, then deploy again.`,
     );
   }
   try {
@@ -127,7 +128,7 @@ export async function deployCommand(
     const deploymentsUrl = `${context.payload.repository.html_url}/deployments`;
     return {
       ok: true,
-      message: `Deploying \`${version}\` (\`${deployment.sha.slice(0, 7)}\`) to \`${command.environment}\`: [Deployment #${deployment.id}](${deploymentsUrl}) created; the workflow on the \`deployment\` event takes it from here and the check \`${checkRunName(command.environment)}\` follows it.`,
+      message: `Deploying ${code(version)} (\`${deployment.sha.slice(0, 7)}\`) to \`${command.environment}\`: [Deployment #${deployment.id}](${deploymentsUrl}) created; the workflow on the \`deployment\` event takes it from here and the check \`${checkRunName(command.environment)}\` follows it.`,
     };
   } catch (error) {
     // Nothing was deployed: let the next request through.

@@ -6,6 +6,7 @@ import {
   release,
   type GitRefsApi,
 } from '../../src/github/environment-refs.ts';
+import { code } from '../../src/github/markdown.ts';
 import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 /** `/lock <env> [reason]`: holds the environment for the caller; durable, and atomic across replicas. */
@@ -28,7 +29,7 @@ export async function lockCommand(
   if (holder === undefined) {
     return {
       ok: true,
-      message: `🔒 \`${command.environment}\` is locked for @${run.user}${command.reason ? `: ${command.reason}` : ''}. Deploys by anyone else are refused until \`/unlock ${command.environment}\`.`,
+      message: `🔒 \`${command.environment}\` is locked for @${run.user}${command.reason ? `: ${code(command.reason)}` : ''}. Deploys by anyone else are refused until \`/unlock ${command.environment}\`.`,
     };
   }
   if (holder.holder === run.user)
@@ -37,7 +38,7 @@ export async function lockCommand(
       message: `🔒 \`${command.environment}\` is already locked by you since ${holder.since.slice(0, 16).replace('T', ' ')} UTC.`,
     };
   return refuse(
-    `\`${command.environment}\` is already locked by @${holder.holder} since ${holder.since.slice(0, 16).replace('T', ' ')} UTC${holder.reason ? `: ${holder.reason}` : ''}.`,
+    `\`${command.environment}\` is already locked by @${holder.holder} since ${holder.since.slice(0, 16).replace('T', ' ')} UTC${holder.reason ? `: ${code(holder.reason)}` : ''}.`,
   );
 }
 

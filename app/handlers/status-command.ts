@@ -1,6 +1,7 @@
 import type { Command } from '../commands/parse.ts';
 import { latestStatus, payloadVersion } from '../../src/github/deployments.ts';
 import { readEnvironmentRefs, readLockHolder, type GitRefsApi } from '../../src/github/environment-refs.ts';
+import { cell } from '../../src/github/markdown.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
 
 /** `/status [<env>]`: what runs where, since when and by whom, from the Deployments API; and the locks. */
@@ -28,7 +29,7 @@ export async function statusCommand(
       lockSha === undefined
         ? '—'
         : await readLockHolder(git, run.repo, lockSha).then(
-            (h) => `🔒 @${h.holder}${h.reason ? `: ${h.reason}` : ''}`,
+            (h) => `🔒 @${h.holder}${h.reason ? `: ${cell(h.reason)}` : ''}`,
           );
     if (latest === undefined) {
       rows.push(`| ${name} | never deployed | — | — | — | — | ${lock} |`);
@@ -38,7 +39,7 @@ export async function statusCommand(
     const by = (latest.payload as { requester?: string } | null)?.requester ?? latest.creator?.login ?? '?';
     const state = status?.state ?? 'pending';
     rows.push(
-      `| ${name} | ${state}${latest.task === 'deploy:rollback' ? ' (rollback)' : ''} | ${payloadVersion(latest) ?? '—'} | \`${latest.sha.slice(0, 7)}\` | @${by} | ${(status?.updated_at ?? latest.created_at).slice(0, 16).replace('T', ' ')} UTC | ${lock} |`,
+      `| ${name} | ${state}${latest.task === 'deploy:rollback' ? ' (rollback)' : ''} | ${cell(payloadVersion(latest) ?? '—')} | \`${latest.sha.slice(0, 7)}\` | @${by} | ${(status?.updated_at ?? latest.created_at).slice(0, 16).replace('T', ' ')} UTC | ${lock} |`,
     );
   }
   return {

@@ -16,6 +16,17 @@ const WHY =
 const SCHEMA_HINT =
   'Editors check the file as you type with the YAML language server and Rollgate\'s JSON Schema (src/config/rollgate.schema.json in the Rollgate repository): make "# yaml-language-server: $schema=<its URL>" the first line.';
 
+/**
+ * The largest configuration Rollgate parses. YAML parsing is synchronous and, in the `yaml` package,
+ * slower than linear in the keys of one mapping (its unique-key check compares each new key with the
+ * ones before): measured on the development machine, 65 KiB of environments took about 1 s, 267 KiB
+ * 5 s and 1 MiB 50 s — time in which the App answers no webhook. 64 KiB holds hundreds of environments.
+ */
+export const CONFIG_MAX_BYTES = 64 * 1024;
+
+/** How many of a file's problems a rendered error lists; the rest are counted. */
+const RENDERED_PROBLEMS = 50;
+
 /** Where a ConfigError is and what it says, before it is rendered. */
 interface PlacedProblem {
   readonly pointer: string;
@@ -36,6 +47,8 @@ export class ConfigError extends RollgateError {
   readonly line: number | undefined;
   readonly column: number | undefined;
   readonly pointer: string;
+  /** What to change for this problem alone (`fix` adds the schema hint). */
+  readonly advice: string;
   readonly others: readonly ConfigError[];
 
   constructor(file: string, problem: PlacedProblem, others: readonly ConfigError[] = []) {
@@ -45,15 +58,43 @@ export class ConfigError extends RollgateError {
     this.line = problem.line;
     this.column = problem.column;
     this.pointer = problem.pointer;
+    this.advice = problem.fix;
     this.others = others;
   }
 
-  /** The first problem with why and how to fix it, then one line for each further problem. */
+  /** This problem and the others, in file order. */
+  get problems(): readonly ConfigError[] {
+    return [this, ...this.others];
+  }
+
+  /**
+   * The first problem with why and how to fix it, then one line for each further problem, the first
+   * fifty of them: a file with two thousand mistakes gets a readable answer that counts the rest.
+   */
   override render(): string {
     if (this.others.length === 0) return super.render();
-    const more = this.others.map((other) => `- ${other.message}`);
-    return `${super.render()}\nAlso:\n${more.join('\n')}`;
+    const listed = this.others.slice(0, RENDERED_PROBLEMS - 1).map((other) => `- ${other.message}`);
+    const unlisted = this.others.length - listed.length;
+    if (unlisted > 0) listed.push(`- and ${unlisted.toLocaleString('en-US')} more`);
+    return `${super.render()}\nAlso:\n${listed.join('\n')}`;
   }
+}
+
+/** The text of `file` is larger than Rollgate parses: refused before parsing, so it cannot stall the App. */
+export function oversizedConfigError(file: string, bytes: number): ConfigError {
+  return new ConfigError(file, {
+    pointer: '',
+    what: `is ${formatBytes(bytes)}; Rollgate reads configuration files of at most ${formatBytes(CONFIG_MAX_BYTES)}`,
+    fix: 'Shorten it: move shared environments into a base file named by _extends, or remove environments no longer used.',
+    line: undefined,
+    column: undefined,
+  });
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024
+    ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
+    : `${Math.ceil(bytes / 1024).toLocaleString('en-US')} KiB`;
 }
 
 /**
@@ -63,6 +104,22 @@ export class ConfigError extends RollgateError {
  * the base. Throws a ConfigError placed at the line and column of the first problem.
  */
 export function parseConfigText(text: string, file = CONFIG_FILE): RollgateConfig {
+  return applyDefaults(readConfigFile(text, file));
+}
+
+/**
+ * One configuration file checked on its own, before defaults: what parseConfigText checks, for a file
+ * that is one link of an `_extends` chain. `partial` (or an `_extends` of its own) lets `deployed_to`
+ * name an environment another file of the chain defines; the merged whole is checked by
+ * validateConfigObject. Refuses a text over CONFIG_MAX_BYTES before parsing it.
+ */
+export function readConfigFile(
+  text: string,
+  file = CONFIG_FILE,
+  options: { partial?: boolean } = {},
+): RollgateConfigFile {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > CONFIG_MAX_BYTES) throw oversizedConfigError(file, bytes);
   const lineCounter = new LineCounter();
   // The options of Probot's own parse (@probot/octokit-plugin-config): YAML 1.2, no merge keys.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -81,14 +138,14 @@ export function parseConfigText(text: string, file = CONFIG_FILE): RollgateConfi
       }),
     );
   }
-  const checked = check(readValue(doc, file));
+  const checked = check(readValue(doc, file), options.partial ?? false);
   if (!checked.ok) {
     const placed = checked.problems
       .map((problem) => ({ ...problem, ...positionOf(doc, lineCounter, problem) }))
       .sort((a, b) => a.line - b.line || a.column - b.column);
     throw errorOf(file, placed);
   }
-  return applyDefaults(checked.config);
+  return checked.config;
 }
 
 /**
@@ -97,7 +154,7 @@ export function parseConfigText(text: string, file = CONFIG_FILE): RollgateConfi
  * errors have no line or column, but name the key path and carry the JSON pointer.
  */
 export function validateConfigObject(value: unknown, file: string): RollgateConfig {
-  const checked = check(value ?? {});
+  const checked = check(value ?? {}, false);
   if (!checked.ok)
     throw errorOf(
       file,
@@ -111,12 +168,12 @@ type Checked =
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 /** The schema's problems; when there are none, the checks it cannot express. */
-function check(value: unknown): Checked {
+function check(value: unknown, partial: boolean): Checked {
   const problems = schemaProblems(value);
   if (problems.length > 0) return { ok: false, problems };
   // The schema has just proven the shape: this is the one place the file's type is asserted.
   const config = value as RollgateConfigFile;
-  const semantic = semanticProblems(config, { partial: config._extends !== undefined });
+  const semantic = semanticProblems(config, { partial: partial || config._extends !== undefined });
   return semantic.length > 0 ? { ok: false, problems: semantic } : { ok: true, config };
 }
 

@@ -23,7 +23,42 @@ export function semanticProblems(file: RollgateConfigFile, options: { partial: b
       ];
     }),
     ...promotionLoops(file),
+    ...environmentNameProblems(names),
   ];
+}
+
+/**
+ * Names GitHub would take but Rollgate could not use: two that differ only in case (GitHub's
+ * environment names are case-insensitive — "Environment names are not case sensitive", docs.github.com,
+ * Managing environments for deployment — so `Staging` and `staging` are one environment), and names
+ * a command cannot address (app/commands/parse.ts): starting with `.`, `_` or `-`, holding `..`, or
+ * ending in `.` or `.lock` (the name is one component of the lock's git ref).
+ */
+function environmentNameProblems(names: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const pointer = childPointer('', 'environments', name);
+    const folded = name.toLowerCase();
+    const first = seen.get(folded);
+    if (first !== undefined) {
+      problems.push({
+        pointer,
+        at: 'key',
+        what: `${keyPath(pointer)} and ${keyPath(childPointer('', 'environments', first))} differ only in case, and GitHub treats environment names case-insensitively: they are one environment`,
+        fix: `Keep one of them; write the name in the case you want shown (${JSON.stringify(first)} is first).`,
+      });
+    } else seen.set(folded, name);
+    if (!/^[A-Za-z0-9]/.test(name) || name.includes('..') || name.endsWith('.') || name.endsWith('.lock')) {
+      problems.push({
+        pointer,
+        at: 'key',
+        what: `${keyPath(pointer)} cannot be named in a command: an environment name starts with a letter or digit and does not contain ".." or end with "." or ".lock"`,
+        fix: 'Rename it, such as staging, production or web.eu-1.',
+      });
+    }
+  }
+  return problems;
 }
 
 function promotionProblems(

@@ -218,11 +218,13 @@ describe('the App on a real Probot server against the GitHub API test server', (
     expect(await settled(s, lock.commentId)).toEqual(['eyes', 'rocket']);
     const deploy = await s.comment('/deploy production', { user: 'octocat' });
     expect(await settled(s, deploy.commentId)).toEqual(['eyes', 'confused']);
-    expect(replies(s).at(-1)).toMatch(/`production` is locked by @monalisa since .* UTC: database migration/);
+    expect(replies(s).at(-1)).toMatch(
+      /`production` is locked by @monalisa since .* UTC: `database migration`/,
+    );
     expect(s.github.callsTo('repos/create-deployment')).toHaveLength(0);
     const status = await s.comment('/status production');
     await settled(s, status.commentId);
-    expect(replies(s).at(-1)).toContain('🔒 @monalisa: database migration');
+    expect(replies(s).at(-1)).toContain('🔒 @monalisa: `database migration`');
     const unlock = await s.comment('/unlock production', { user: 'monalisa' });
     expect(await settled(s, unlock.commentId)).toEqual(['eyes', 'rocket']);
     const retry = await s.comment('/deploy production', { user: 'octocat' });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { COMMAND_USAGE, renderHelp } from '../../app/commands/help.ts';
 import { parseComment, renderCommand, type Command, type ParsedComment } from '../../app/commands/parse.ts';
+import { liveMarkup } from '../support/gfm.ts';
 
 type Deploy = Extract<Command, { kind: 'deploy' }>;
 
@@ -178,185 +179,189 @@ describe('parseComment: known commands used wrongly', () => {
     // /deploy: environment
     ['/deploy', 'deploy', 'the environment is missing'],
     ['/DEPLOY', 'deploy', 'the environment is missing'],
-    ['/deploy --dry-run staging', 'deploy', 'name the environment before --dry-run'],
+    ['/deploy --dry-run staging', 'deploy', 'name the environment before `--dry-run`'],
     [
       '/deploy --force staging',
       'deploy',
-      "'--force' is not an option; the only option is --dry-run, for /deploy",
+      '`--force` is not an option; the only option is `--dry-run`, for `/deploy`',
     ],
     ['/deploy ""', 'deploy', 'the environment name is empty'],
     [`/deploy ${ENV_255}x`, 'deploy', 'an environment name has at most 255 characters; this one has 256'],
     [
       '/deploy prod/eu',
       'deploy',
-      "'prod/eu' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`prod/eu` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     [
       '/deploy "pro duction"',
       'deploy',
-      "'pro duction' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`pro duction` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     [
       '/deploy .hidden',
       'deploy',
-      "'.hidden' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`.hidden` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     [
       '/deploy _prod',
       'deploy',
-      "'_prod' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`_prod` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     [
       '/deploy prod\u0001',
       'deploy',
-      "'prod\u0001' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`prod` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     [
       '/deploy prödüction',
       'deploy',
-      "'prödüction' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`prödüction` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     [
       '/deploy a..b',
       'deploy',
-      "'a..b' is not an environment name: it must not contain '..' or end with '.' or '.lock'",
+      '`a..b` is not an environment name: it must not contain `..` or end with `.` or `.lock`',
     ],
     [
       '/deploy prod.',
       'deploy',
-      "'prod.' is not an environment name: it must not contain '..' or end with '.' or '.lock'",
+      '`prod.` is not an environment name: it must not contain `..` or end with `.` or `.lock`',
     ],
     [
       '/deploy prod.lock',
       'deploy',
-      "'prod.lock' is not an environment name: it must not contain '..' or end with '.' or '.lock'",
+      '`prod.lock` is not an environment name: it must not contain `..` or end with `.` or `.lock`',
     ],
     // /deploy: refs, by git-check-ref-format's rules
-    ['/deploy staging a..b', 'deploy', "'a..b' is not a valid git ref: it cannot contain '..'"],
-    ['/deploy staging "a b"', 'deploy', "'a b' is not a valid git ref: it cannot contain ' '"],
-    ['/deploy staging HEAD~1', 'deploy', "'HEAD~1' is not a valid git ref: it cannot contain '~'"],
-    ['/deploy staging main^', 'deploy', "'main^' is not a valid git ref: it cannot contain '^'"],
-    ['/deploy staging a:b', 'deploy', "'a:b' is not a valid git ref: it cannot contain ':'"],
-    ['/deploy staging what?', 'deploy', "'what?' is not a valid git ref: it cannot contain '?'"],
-    ['/deploy staging feature/*', 'deploy', "'feature/*' is not a valid git ref: it cannot contain '*'"],
-    ['/deploy staging a[1', 'deploy', "'a[1' is not a valid git ref: it cannot contain '['"],
-    ['/deploy staging a\\b', 'deploy', "'a\\b' is not a valid git ref: it cannot contain '\\'"],
+    ['/deploy staging a..b', 'deploy', '`a..b` is not a valid git ref: it cannot contain `..`'],
+    ['/deploy staging "a b"', 'deploy', '`a b` is not a valid git ref: it cannot contain a space'],
+    ['/deploy staging HEAD~1', 'deploy', '`HEAD~1` is not a valid git ref: it cannot contain `~`'],
+    ['/deploy staging main^', 'deploy', '`main^` is not a valid git ref: it cannot contain `^`'],
+    ['/deploy staging a:b', 'deploy', '`a:b` is not a valid git ref: it cannot contain `:`'],
+    ['/deploy staging what?', 'deploy', '`what?` is not a valid git ref: it cannot contain `?`'],
+    ['/deploy staging feature/*', 'deploy', '`feature/*` is not a valid git ref: it cannot contain `*`'],
+    ['/deploy staging a[1', 'deploy', '`a[1` is not a valid git ref: it cannot contain `[`'],
+    ['/deploy staging a\\b', 'deploy', '`a\\b` is not a valid git ref: it cannot contain `\\`'],
     [
       '/deploy staging a\u0007b',
       'deploy',
-      "'a\u0007b' is not a valid git ref: it cannot contain control characters",
+      '`a b` is not a valid git ref: it cannot contain control characters',
     ],
     [
       '/deploy staging a\u007fb',
       'deploy',
-      "'a\u007fb' is not a valid git ref: it cannot contain control characters",
+      '`a b` is not a valid git ref: it cannot contain control characters',
     ],
-    ['/deploy staging /main', 'deploy', "'/main' is not a valid git ref: it cannot start or end with '/'"],
-    ['/deploy staging main/', 'deploy', "'main/' is not a valid git ref: it cannot start or end with '/'"],
-    ['/deploy staging main.', 'deploy', "'main.' is not a valid git ref: it cannot end with '.'"],
-    ['/deploy staging feature//x', 'deploy', "'feature//x' is not a valid git ref: it cannot contain '//'"],
+    ['/deploy staging /main', 'deploy', '`/main` is not a valid git ref: it cannot start or end with `/`'],
+    ['/deploy staging main/', 'deploy', '`main/` is not a valid git ref: it cannot start or end with `/`'],
+    ['/deploy staging main.', 'deploy', '`main.` is not a valid git ref: it cannot end with `.`'],
+    ['/deploy staging feature//x', 'deploy', '`feature//x` is not a valid git ref: it cannot contain `//`'],
     [
       '/deploy staging feature/.hidden',
       'deploy',
-      "'feature/.hidden' is not a valid git ref: no part between slashes can start with '.'",
+      '`feature/.hidden` is not a valid git ref: no part between slashes can start with `.`',
     ],
     [
       '/deploy staging .main',
       'deploy',
-      "'.main' is not a valid git ref: no part between slashes can start with '.'",
+      '`.main` is not a valid git ref: no part between slashes can start with `.`',
     ],
     [
       '/deploy staging main.lock',
       'deploy',
-      "'main.lock' is not a valid git ref: no part between slashes can end with '.lock'",
+      '`main.lock` is not a valid git ref: no part between slashes can end with `.lock`',
     ],
     [
       '/deploy staging main.lock/x',
       'deploy',
-      "'main.lock/x' is not a valid git ref: no part between slashes can end with '.lock'",
+      '`main.lock/x` is not a valid git ref: no part between slashes can end with `.lock`',
     ],
-    ['/deploy staging HEAD@{1}', 'deploy', "'HEAD@{1}' is not a valid git ref: it cannot contain '@{'"],
-    ['/deploy staging @', 'deploy', "'@' is not a valid git ref: it cannot be '@' alone"],
+    ['/deploy staging HEAD@{1}', 'deploy', '`HEAD@{1}` is not a valid git ref: it cannot contain `@{`'],
+    ['/deploy staging @', 'deploy', '`@` is not a valid git ref: it cannot be `@` alone'],
     // /deploy: arguments
-    ['/deploy staging main develop', 'deploy', "'develop' is a second ref; a deploy takes at most one"],
+    ['/deploy staging main develop', 'deploy', '`develop` is a second ref; a deploy takes at most one'],
     [
       `/deploy staging main ${'x'.repeat(100)}`,
       'deploy',
-      `'${'x'.repeat(60)}…' is a second ref; a deploy takes at most one`,
+      `\`${'x'.repeat(59)}…\` is a second ref; a deploy takes at most one`,
     ],
     [
       '/deploy staging --force',
       'deploy',
-      "'--force' is not an option; the only option is --dry-run, for /deploy",
+      '`--force` is not an option; the only option is `--dry-run`, for `/deploy`',
     ],
-    ['/deploy staging -n', 'deploy', "'-n' is not an option; the only option is --dry-run, for /deploy"],
+    ['/deploy staging -n', 'deploy', '`-n` is not an option; the only option is `--dry-run`, for `/deploy`'],
     [
       '/deploy staging --dry-run=true',
       'deploy',
-      "'--dry-run=true' is not an option; the only option is --dry-run, for /deploy",
+      '`--dry-run=true` is not an option; the only option is `--dry-run`, for `/deploy`',
     ],
     [
       '/deploy staging \u2014force',
       'deploy',
-      "'\u2014force' is not an option; the only option is --dry-run, for /deploy",
+      '`\u2014force` is not an option; the only option is `--dry-run`, for `/deploy`',
     ],
-    ['/deploy staging a=1 a=2', 'deploy', "parameter 'a' is given twice"],
+    ['/deploy staging a=1 a=2', 'deploy', 'parameter `a` is given twice'],
     [
       '/deploy staging 1a=x',
       'deploy',
-      "'1a' is not a parameter name: start with a letter or '_', then use letters, digits, '_', '.' and '-'",
+      '`1a` is not a parameter name: start with a letter or `_`, then use letters, digits, `_`, `.` and `-`',
     ],
     [
       '/deploy staging =x',
       'deploy',
-      "'' is not a parameter name: start with a letter or '_', then use letters, digits, '_', '.' and '-'",
+      '` ` is not a parameter name: start with a letter or `_`, then use letters, digits, `_`, `.` and `-`',
     ],
     [
       '/deploy staging feature/x=y',
       'deploy',
-      "'feature/x' is not a parameter name: start with a letter or '_', then use letters, digits, '_', '.' and '-'",
+      '`feature/x` is not a parameter name: start with a letter or `_`, then use letters, digits, `_`, `.` and `-`',
     ],
     ['/deploy staging reason="db migration', 'deploy', 'a " quote is never closed'],
     [`/deploy staging don't`, 'deploy', "a ' quote is never closed"],
     ['/deploy "staging', 'deploy', 'a " quote is never closed'],
     // /rollback
     ['/rollback', 'rollback', 'the environment is missing'],
-    ['/rollback production 1.0 2.0', 'rollback', "unexpected argument '2.0'"],
+    ['/rollback production 1.0 2.0', 'rollback', 'unexpected argument `2.0`'],
     [
       '/rollback production --to 1.0',
       'rollback',
-      "'--to' is not an option; the only option is --dry-run, for /deploy",
+      '`--to` is not an option; the only option is `--dry-run`, for `/deploy`',
     ],
     [
       '/rollback production release/1.0',
       'rollback',
-      "'release/1.0' is not a version or deployment id: use letters, digits, '.', '_', '+' and '-' (at most 128)",
+      '`release/1.0` is not a version or deployment id: use letters, digits, `.`, `_`, `+` and `-` (at most 128)',
     ],
     [
       `/rollback production ${'1'.repeat(129)}`,
       'rollback',
-      `'${'1'.repeat(60)}…' is not a version or deployment id: use letters, digits, '.', '_', '+' and '-' (at most 128)`,
+      `\`${'1'.repeat(59)}…\` is not a version or deployment id: use letters, digits, \`.\`, \`_\`, \`+\` and \`-\` (at most 128)`,
     ],
     // /approve, /reject
-    ['/approve production now', 'approve', "unexpected argument 'now'"],
-    ['/approve --all', 'approve', "'--all' is not an option; the only option is --dry-run, for /deploy"],
+    ['/approve production now', 'approve', 'unexpected argument `now`'],
+    ['/approve --all', 'approve', '`--all` is not an option; the only option is `--dry-run`, for `/deploy`'],
     ['/approve "staging', 'approve', 'a " quote is never closed'],
     ['/reject production "smoke tests', 'reject', 'a " quote is never closed'],
     [
       '/reject pro/duction because',
       'reject',
-      "'pro/duction' is not an environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+      '`pro/duction` is not an environment name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit',
     ],
     // /lock, /unlock, /status, /help
     ['/lock', 'lock', 'the environment is missing'],
     ['/lock production "release freeze', 'lock', 'a " quote is never closed'],
     [`/lock production 'tis the season`, 'lock', "a ' quote is never closed"],
-    ['/lock --dry-run', 'lock', "'--dry-run' is not an option; the only option is --dry-run, for /deploy"],
+    [
+      '/lock --dry-run',
+      'lock',
+      '`--dry-run` is not an option; the only option is `--dry-run`, for `/deploy`',
+    ],
     ['/unlock', 'unlock', 'the environment is missing'],
-    ['/unlock production now', 'unlock', "unexpected argument 'now'"],
-    ['/status production extra', 'status', "unexpected argument 'extra'"],
-    ['/help me', 'help', "unexpected argument 'me'"],
-    ['/Help deploy', 'help', "unexpected argument 'deploy'"],
+    ['/unlock production now', 'unlock', 'unexpected argument `now`'],
+    ['/status production extra', 'status', 'unexpected argument `extra`'],
+    ['/help me', 'help', 'unexpected argument `me`'],
+    ['/Help deploy', 'help', 'unexpected argument `deploy`'],
   ])('refuses %j as /%s: %s', (body, name, problem) => {
     expect(parseComment(body)).toEqual({
       kind: 'invalid',
@@ -470,24 +475,53 @@ describe('renderCommand', () => {
 });
 
 describe('renderHelp', () => {
-  test('lists every command with its usage', () => {
+  test('lists every working command with its usage', () => {
     const help = renderHelp(['staging']);
-    for (const usage of Object.values(COMMAND_USAGE)) expect(help).toContain(`| \`${usage}\` |`);
+    for (const kind of ['deploy', 'rollback', 'lock', 'unlock', 'status', 'help'] as const)
+      expect(help).toContain(`| \`${COMMAND_USAGE[kind]}\` |`);
+  });
+
+  test('does not offer /approve and /reject as working: it says they are coming', () => {
+    const help = renderHelp(['staging']);
+    expect(help).not.toContain(`| \`${COMMAND_USAGE.approve}\` |`);
+    expect(help).not.toContain(`| \`${COMMAND_USAGE.reject}\` |`);
+    expect(help).toContain(
+      `Coming in a later version: \`${COMMAND_USAGE.approve}\` and \`${COMMAND_USAGE.reject}\` (approval gates).`,
+    );
   });
 
   test("names the repository's environments", () => {
-    expect(renderHelp(['staging', 'production'])).toContain('**Environments:** `staging`, `production`');
+    expect(renderHelp(['staging', 'production'])).toContain('**Environments (2):** `staging`, `production`');
   });
 
   test('shows an environment name containing backticks literally', () => {
-    expect(renderHelp(['we`ird'])).toContain('**Environments:** ``we`ird``');
-    expect(renderHelp(['`edge'])).toContain('**Environments:** `` `edge ``');
+    expect(renderHelp(['we`ird'])).toContain('**Environments (1):** ``we`ird``');
+    expect(renderHelp(['`edge'])).toContain('**Environments (1):** `` `edge ``');
+  });
+
+  test('3,000 environments with 255-character names: a screenful of them, how many more, under the limit', () => {
+    const names = Array.from({ length: 3_000 }, (_, index) =>
+      `env-${index}-${'x'.repeat(255)}`.slice(0, 255),
+    );
+    const help = renderHelp(names);
+    expect(help.length).toBeLessThan(8_000);
+    expect(help).toContain('**Environments (3,000):** `env-0-');
+    const shown = (help.match(/`env-\d+-x+…?`/g) ?? []).length;
+    expect(shown).toBeGreaterThan(0);
+    expect(help).toMatch(new RegExp(`and ${(3_000 - shown).toLocaleString('en-US')} more$`));
+    expect(liveMarkup(help)).toEqual([]);
+  });
+
+  test('3,000 short environment names stay under the limit too', () => {
+    const help = renderHelp(Array.from({ length: 3_000 }, (_, index) => `e${index}`));
+    expect(help.length).toBeLessThan(8_000);
+    expect(help).toMatch(/and [\d,]+ more$/);
   });
 
   test('points to .github/rollgate.yml when there are no environments', () => {
     const help = renderHelp([]);
     expect(help).toContain('`.github/rollgate.yml`');
-    expect(help).not.toContain('**Environments:**');
+    expect(help).not.toContain('**Environments');
   });
 });
 
@@ -623,5 +657,77 @@ describe('parseComment on random comments', () => {
       const extended = `${body}\n${randomComment(random)}`;
       expect({ extended, result: parseComment(extended) }).toEqual({ extended, result });
     }
+  });
+});
+
+describe('parseComment under hostile input: linear time, capped values, problems as Markdown', () => {
+  /** Runs `parse` and returns how long it took, in milliseconds. */
+  function timed(body: string): { result: ParsedComment; ms: number } {
+    const started = performance.now();
+    const result = parseComment(body);
+    return { result, ms: performance.now() - started };
+  }
+
+  test.each<[string, string]>([
+    ['a 1 MB comment of one word', `/deploy staging ${'a'.repeat(1_000_000)}`],
+    ['a 1 MB reason', `/lock staging ${'freeze '.repeat(150_000)}`],
+    ['100,000 double quotes', `/deploy staging ${'"'.repeat(100_000)}`],
+    ['100,000 quotes, unbalanced', `/lock staging "${'"'.repeat(99_999)}`],
+    ['100,000 alternating quotes', `/deploy staging k=${`"'`.repeat(50_000)}`],
+    ['nested backticks', `/deploy staging ${'`'.repeat(50_000)}x${'`'.repeat(50_000)}`],
+    ['1 MB of blank lines before a command', `${'\n'.repeat(1_000_000)}/deploy staging`],
+    ['a 1 MB command name', `/${'d'.repeat(1_000_000)}`],
+    ['100,000 words', `/deploy staging ${'a=1 '.repeat(100_000)}`],
+    ['100,000 spaces then a word', `/deploy staging${' '.repeat(100_000)}main`],
+  ])('%s: answered within 250 ms, without throwing', (_name, body) => {
+    const { result, ms } = timed(body);
+    expect(ms).toBeLessThan(250);
+    if (result.kind === 'invalid') {
+      expect(result.problem.length).toBeLessThan(400);
+      expect(liveMarkup(result.problem)).toEqual([]);
+    }
+  });
+
+  test.each<[string, string]>([
+    [
+      `/lock staging ${'r'.repeat(257)}`,
+      'the reason has 257 characters; at most 256 fit — say more in the pull request',
+    ],
+    [
+      `/deploy staging k=${'v'.repeat(1_025)}`,
+      'the value of `k` has 1025 characters; a parameter value has at most 1024',
+    ],
+    [
+      `/deploy staging ${'k'.repeat(65)}=1`,
+      `a parameter name has at most 64 characters; \`${'k'.repeat(59)}…\` has 65`,
+    ],
+    [
+      `/deploy staging ${Array.from({ length: 33 }, (_, index) => `p${index}=1`).join(' ')}`,
+      'a deploy takes at most 32 parameters',
+    ],
+    [
+      `/deploy staging ${'b'.repeat(256)}`,
+      `\`${'b'.repeat(59)}…\` is not a valid git ref: it has 256 characters; Rollgate takes at most 255`,
+    ],
+  ])('caps %#: %s', (body, problem) => {
+    expect(parseComment(body)).toMatchObject({ kind: 'invalid', problem });
+  });
+
+  test.each([
+    '/deploy staging main @octo-org/sre<img>',
+    '/deploy staging main <!--x-->',
+    '/deploy staging [x](https://evil.example)',
+    '/deploy staging main a`b|c',
+    '/deploy \u202estaging',
+    '/deploy staging main extra\u200b@everyone',
+    '/rollback staging ![x](y)',
+    '/status @monalisa',
+    '/help <b>',
+    '/deploy staging --<script>',
+    '/deploy staging <img>=1',
+  ])('the problem with %j echoes the user only inside code spans', (body) => {
+    const result = parseComment(body);
+    expect(result.kind).toBe('invalid');
+    if (result.kind === 'invalid') expect(liveMarkup(result.problem)).toEqual([]);
   });
 });

@@ -1066,3 +1066,46 @@ describe('closestMatch', () => {
     expect(editDistance(b, a)).toBe(distance);
   });
 });
+
+describe('environment names as GitHub treats them', () => {
+  test('two names that differ only in case are refused: GitHub makes them one environment', () => {
+    const error = configErrorOf(() => parseConfigText('environments:\n  staging: {}\n  Staging: {}\n'));
+    expect(error.message).toBe(
+      '.github/rollgate.yml:3:3: environments.Staging and environments.staging differ only in case, and GitHub treats environment names case-insensitively: they are one environment',
+    );
+    expect(error.pointer).toBe('/environments/Staging');
+    expect(error.advice).toMatch(/^Keep one of them/);
+  });
+
+  test.each(['.hidden', '-dash', '_under', 'a..b', 'ends.', 'prod.lock'])(
+    'the name %j, which no command could address, is refused',
+    (name) => {
+      const error = configErrorOf(() => parseConfigText(`environments:\n  ${name}: {}\n`));
+      expect(error.message).toMatch(/cannot be named in a command/);
+      expect(error.line).toBe(2);
+    },
+  );
+});
+
+describe('large and very wrong files', () => {
+  test('a file over 64 KiB is refused before it is parsed, saying its size and the limit', () => {
+    // Not YAML at all: were it parsed, the error would be a syntax error.
+    const text = `environments:\n${'  e: [\n'.repeat(10_000)}`;
+    const error = configErrorOf(() => parseConfigText(text));
+    expect(error.line).toBeUndefined();
+    expect(error.message).toBe(
+      '.github/rollgate.yml: is 69 KiB; Rollgate reads configuration files of at most 64 KiB',
+    );
+  });
+
+  test('2,000 problems: every one has a line, the rendered error lists fifty and counts the rest', () => {
+    const lines = Array.from({ length: 2_000 }, (_, index) => `  e${index}: { url: nope }`);
+    const error = configErrorOf(() => parseConfigText(`environments:\n${lines.join('\n')}\n`));
+    expect(error.problems).toHaveLength(2_000);
+    expect(error.problems.every((problem) => problem.line !== undefined)).toBe(true);
+    const rendered = error.render();
+    expect(rendered).toMatch(/\n- and 1,950 more$/);
+    expect(rendered.split('\n- ')).toHaveLength(51);
+    expect(rendered.length).toBeLessThan(12_000);
+  });
+});

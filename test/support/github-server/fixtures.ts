@@ -402,13 +402,16 @@ export function buildContentFile(
   const git = `${links.api}/repos/${repository.fullName}/git/blobs/${sha}`;
   const html = `${links.web}/${repository.fullName}/blob/${ref}/${path}`;
   const base64 = Buffer.from(content, 'utf8').toString('base64');
+  // Over 1 MB GitHub sends no content in this form: `encoding: "none"`, `content: ""` (only the raw
+  // media type carries it; GitHub changelog 2022-05-03).
+  const tooLarge = Buffer.byteLength(content) > 1024 * 1024;
   return {
     type: 'file',
-    encoding: 'base64',
+    encoding: tooLarge ? 'none' : 'base64',
     size: Buffer.byteLength(content),
     name: path.split('/').pop() ?? path,
     path,
-    content: `${base64.match(/.{1,60}/g)?.join('\n') ?? ''}\n`,
+    content: tooLarge ? '' : `${base64.match(/.{1,60}/g)?.join('\n') ?? ''}\n`,
     sha,
     url: self,
     git_url: git,
