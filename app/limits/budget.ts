@@ -2,7 +2,7 @@
  * Where an installation's content-creating budget and rate-limit pause live: in this process
  * (`MemoryWriteBudget`), or in Redis when replicas share them (`redis-budget.ts`).
  */
-import { HOUR_MS, writeWait, type WriteLimits } from './policy.ts';
+import { HOUR_MS, WINDOW_MARGIN_MS, writeWait, type WriteLimits } from './policy.ts';
 
 export interface WriteBudget {
   /**
@@ -31,7 +31,7 @@ export class MemoryWriteBudget implements WriteBudget {
     const now = this.#now();
     const paused = (this.#pausedUntil.get(key) ?? 0) - now;
     if (paused > 0) return Promise.resolve(paused);
-    const spent = (this.#spent.get(key) ?? []).filter((t) => t > now - HOUR_MS);
+    const spent = (this.#spent.get(key) ?? []).filter((t) => t > now - HOUR_MS - WINDOW_MARGIN_MS);
     const wait = writeWait(spent, now, this.#limits);
     if (wait === 0) spent.push(now);
     this.#spent.set(key, spent);

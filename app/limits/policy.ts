@@ -25,6 +25,11 @@ export const GITHUB_WRITE_LIMITS: WriteLimits = { perMinute: 80, perHour: 500 };
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
+/**
+ * A token comes back one window *and a second* after it was spent: two writes admitted exactly
+ * 60 s apart can reach GitHub less than 60 s apart (the first one travelled slower).
+ */
+export const WINDOW_MARGIN_MS = 1_000;
 
 /**
  * Requests of one installation in flight at once. GitHub allows 100 concurrent requests; reads
@@ -147,10 +152,12 @@ export function retryDecision(
  * may go now, otherwise how long until a token comes back.
  */
 export function writeWait(spent: readonly number[], nowMs: number, limits: WriteLimits): number {
-  const hour = spent.filter((t) => t > nowMs - HOUR_MS);
-  if (hour.length >= limits.perHour) return (hour[hour.length - limits.perHour] ?? nowMs) + HOUR_MS - nowMs;
-  const minute = hour.filter((t) => t > nowMs - MINUTE_MS);
+  const hourMs = HOUR_MS + WINDOW_MARGIN_MS;
+  const minuteMs = MINUTE_MS + WINDOW_MARGIN_MS;
+  const hour = spent.filter((t) => t > nowMs - hourMs);
+  if (hour.length >= limits.perHour) return (hour[hour.length - limits.perHour] ?? nowMs) + hourMs - nowMs;
+  const minute = hour.filter((t) => t > nowMs - minuteMs);
   if (minute.length >= limits.perMinute)
-    return (minute[minute.length - limits.perMinute] ?? nowMs) + MINUTE_MS - nowMs;
+    return (minute[minute.length - limits.perMinute] ?? nowMs) + minuteMs - nowMs;
   return 0;
 }
