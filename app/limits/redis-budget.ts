@@ -16,23 +16,23 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return paused - now end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3601000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3602000)
 local perMinute = tonumber(ARGV[1])
 local perHour = tonumber(ARGV[2])
 local hour = redis.call('ZCARD', KEYS[1])
 if hour >= perHour then
   local at = redis.call('ZRANGE', KEYS[1], hour - perHour, hour - perHour, 'WITHSCORES')
-  return tonumber(at[2]) + 3601000 - now
+  return tonumber(at[2]) + 3602000 - now
 end
-local minute = redis.call('ZCOUNT', KEYS[1], '(' .. (now - 61000), '+inf')
+local minute = redis.call('ZCOUNT', KEYS[1], '(' .. (now - 62000), '+inf')
 if minute >= perMinute then
-  local at = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - 61000), '+inf', 'WITHSCORES', 'LIMIT', minute - perMinute, 1)
-  return tonumber(at[2]) + 61000 - now
+  local at = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - 62000), '+inf', 'WITHSCORES', 'LIMIT', minute - perMinute, 1)
+  return tonumber(at[2]) + 62000 - now
 end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[1], now, now .. '-' .. seq)
-redis.call('PEXPIRE', KEYS[1], 3601000)
-redis.call('PEXPIRE', KEYS[3], 3601000)
+redis.call('PEXPIRE', KEYS[1], 3602000)
+redis.call('PEXPIRE', KEYS[3], 3602000)
 return 0
 `;
 

@@ -93,6 +93,18 @@ function privateKeyOf(env: Env): string {
   return pem;
 }
 
+function redisUrlOf(env: Env): string | undefined {
+  const raw = nonEmpty(env.REDIS_URL);
+  if (raw === undefined) return undefined;
+  if (!URL.canParse(raw) || new URL(raw).protocol !== 'redis:')
+    throw new StartupError(
+      `REDIS_URL '${raw.replace(/\/\/[^@/]*@/, '//***@')}' is not a redis:// URL.`,
+      'The App shares its rate-limit budgets over a plain Redis connection.',
+      'Set REDIS_URL to redis://[user:password@]host:port[/db], or unset it to keep the budgets in each replica.',
+    );
+  return raw;
+}
+
 /** Reads and checks the environment; throws `StartupError` with the fix. */
 export function readAppConfig(env: Env): AppConfig {
   const development = env.NODE_ENV === 'development';
@@ -143,7 +155,7 @@ export function readAppConfig(env: Env): AppConfig {
     privateKey,
     webhookSecret: secret ?? DEVELOPMENT_SECRET,
     insecureSecret: secret === undefined,
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl: redisUrlOf(env),
     writeLimits: {
       perMinute: positiveInteger(env, 'ROLLGATE_WRITES_PER_MINUTE', GITHUB_WRITE_LIMITS.perMinute),
       perHour: positiveInteger(env, 'ROLLGATE_WRITES_PER_HOUR', GITHUB_WRITE_LIMITS.perHour),

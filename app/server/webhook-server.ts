@@ -12,7 +12,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readSignedBody } from './signed-body.ts';
 
-const ANSWER_WITHIN_MS = 8_000;
+const ANSWER_WITHIN_MS = 6_000;
 
 export interface WebhookEvent {
   readonly id: string;

@@ -303,6 +303,13 @@ describe('the App refuses to start insecurely', () => {
     expect(run.output).toContain('The private key from PRIVATE_KEY is not a valid PEM private key.');
   });
 
+  test('with a REDIS_URL that is not redis:// it exits non-zero, the password masked', async () => {
+    const run = await startOnce({ ...base(), REDIS_URL: 'http://user:hunter2@cache:6379' });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("REDIS_URL 'http://***@cache:6379' is not a redis:// URL.");
+    expect(run.output).not.toContain('hunter2');
+  });
+
   test('without a private key it exits non-zero and says so', async () => {
     const { PRIVATE_KEY: _key, ...env } = base();
     const run = await startOnce(env);
