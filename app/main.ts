@@ -1,38 +1,130 @@
 /**
- * `npm start`: Rollgate on Probot's own server. Configuration comes from the environment:
- * APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH), WEBHOOK_SECRET, PORT, HOST, WEBHOOK_PATH,
- * LOG_LEVEL, LOG_FORMAT, REDIS_URL, and GHE_HOST / GHE_PROTOCOL for GitHub Enterprise Server.
- * `GET /ping` answers PONG.
+ * `npm start`: Rollgate's server. Configuration comes from the environment (and `.env`, as
+ * Probot's `run` read it): APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH), WEBHOOK_SECRET, PORT, HOST,
+ * WEBHOOK_PATH, LOG_LEVEL, LOG_FORMAT, REDIS_URL, GHE_HOST / GHE_PROTOCOL, and the limits
+ * ROLLGATE_WRITES_PER_MINUTE / ROLLGATE_WRITES_PER_HOUR / ROLLGATE_SHUTDOWN_GRACE_MS.
+ * Without APP_ID it serves the setup page, which registers the App of `app/app.yml`.
+ * SIGTERM and SIGINT stop accepting webhooks, let the handlers in flight finish, then exit.
  */
-import Bottleneck from 'bottleneck';
-import { ProbotOctokit, run } from 'probot';
+import { existsSync } from 'node:fs';
+import { Probot, ProbotOctokit } from 'probot';
+import { MemoryWriteBudget, type WriteBudget } from './limits/budget.ts';
+import { githubLimiter } from './limits/limiter.ts';
+import { RedisWriteBudget } from './limits/redis-budget.ts';
+import { MAX_WEBHOOK_BYTES, readAppConfig, StartupError, type AppConfig } from './server/config.ts';
+import { handleSetup } from './server/setup.ts';
+import { startWebhookServer, type WebhookServer } from './server/webhook-server.ts';
 import rollgate from './index.ts';
 
-// GitHub asks for a second between content-creating requests and more between those that notify
-// people (comments), against its secondary rate limits; Probot's throttling plugin spaces them so.
-// ROLLGATE_WRITE_INTERVAL_MS and ROLLGATE_NOTIFICATION_INTERVAL_MS tune the spacing for a GitHub
-// Enterprise Server with other limits.
-const interval = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
-};
-const write = new Bottleneck.Group({
-  id: 'rollgate-write',
-  maxConcurrent: 1,
-  minTime: interval('ROLLGATE_WRITE_INTERVAL_MS', 1000),
-});
-const notifications = new Bottleneck.Group({
-  id: 'rollgate-notifications',
-  maxConcurrent: 1,
-  minTime: interval('ROLLGATE_NOTIFICATION_INTERVAL_MS', 3000),
-});
-// Octokit's retry plugin retries 409s too; GitHub's 409 for a deployment means required status
-// checks are not green, which trying again 14 s later does not change.
-const doNotRetry = [400, 401, 403, 404, 409, 410, 422, 451];
-const Octokit = ProbotOctokit.defaults((options: { throttle?: Record<string, unknown> } | undefined) => ({
-  ...options,
-  throttle: { ...options?.throttle, write, notifications },
-  retry: { doNotRetry },
-}));
+if (existsSync('.env')) process.loadEnvFile('.env');
 
-await run(rollgate, { Octokit });
+let config: AppConfig;
+try {
+  config = readAppConfig(process.env);
+} catch (error) {
+  if (!(error instanceof StartupError)) throw error;
+  console.error(`Rollgate cannot start: ${error.render()}`);
+  process.exit(1);
+}
+
+let server: WebhookServer;
+let budget: WriteBudget | undefined;
+let log: {
+  info(message: string): void;
+  warn(message: string): void;
+  error(details: object, message: string): void;
+};
+
+if (config.mode === 'setup') {
+  log = {
+    info: console.info,
+    warn: console.warn,
+    error: (details, message) => {
+      console.error(message, details);
+    },
+  };
+  const gheHost = process.env.GHE_HOST;
+  const org = process.env.GH_ORG;
+  const createAppUrl = `${gheHost ? `${process.env.GHE_PROTOCOL ?? 'https'}://${gheHost}` : 'https://github.com'}${org ? `/organizations/${org}` : ''}/settings/apps/new`;
+  server = await startWebhookServer({
+    ...config,
+    maxBodyBytes: MAX_WEBHOOK_BYTES,
+    webhookSecret: undefined,
+    receive: () => Promise.resolve(),
+    extraRoutes: (req, res) =>
+      handleSetup(req, res, {
+        apiBaseUrl: config.baseUrl,
+        createAppUrl,
+        webhookPath: config.webhookPath,
+        envDirectory: process.cwd(),
+        log: console.info,
+      }),
+    log,
+  });
+  log.info(`Setup mode (no APP_ID): open ${server.url}/probot to register the GitHub App from app/app.yml.`);
+} else {
+  const app = config;
+  budget =
+    app.redisUrl === undefined
+      ? new MemoryWriteBudget(app.writeLimits)
+      : new RedisWriteBudget(app.redisUrl, app.writeLimits, (error) => {
+          console.error(
+            `Redis at REDIS_URL is unreachable (${error instanceof Error ? error.message : String(error)}): limiting writes in this replica alone until it answers.`,
+          );
+        });
+  const limiter = { budget };
+  // Probot's throttling and retry plugins are off: `githubLimiter` is the one mechanism.
+  const Octokit = ProbotOctokit.plugin(githubLimiter).defaults((options: Record<string, unknown>) => ({
+    ...options,
+    throttle: { enabled: false },
+    retry: { enabled: false },
+    limiter,
+  }));
+  const probot = new Probot({
+    appId: app.appId,
+    privateKey: app.privateKey,
+    secret: app.webhookSecret,
+    baseUrl: app.baseUrl,
+    logLevel: app.logLevel as 'info',
+    logFormat: app.logFormat,
+    Octokit,
+  });
+  await probot.load(rollgate);
+  log = probot.log;
+  if (app.insecureSecret)
+    log.warn(
+      "NODE_ENV=development and no WEBHOOK_SECRET: webhooks are verified with the public secret 'development'.",
+    );
+  server = await startWebhookServer({
+    ...app,
+    maxBodyBytes: MAX_WEBHOOK_BYTES,
+    webhookSecret: app.webhookSecret,
+    receive: (event) => probot.receive(event as unknown as Parameters<Probot['receive']>[0]),
+    log,
+  });
+}
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  const graceMs = config.mode === 'app' ? config.shutdownGraceMs : 0;
+  log.info(`${signal}: no new webhooks; waiting up to ${graceMs} ms for the handlers in flight.`);
+  void server.drain(graceMs).then(async (unfinished) => {
+    await budget?.close();
+    if (unfinished.length === 0) {
+      log.info('Every handler finished: exiting.');
+      process.exit(0);
+    }
+    log.warn(
+      `The grace period ended with ${unfinished.length} handler(s) still running (deliveries ${unfinished.join(', ')}): exiting.`,
+    );
+    process.exit(1);
+  });
+};
+process.on('SIGTERM', () => {
+  stop('SIGTERM');
+});
+process.on('SIGINT', () => {
+  stop('SIGINT');
+});

@@ -46,6 +46,8 @@ export interface AppStand {
   ): Promise<{ status: number; commentId: number; delivery: string }>;
   /** The App's log so far. */
   log(): string;
+  /** Sends `signal` to the App; resolves with its exit code once it exits. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,12 @@ export function examplePayload(event: string, action: string): Example {
 }
 
 export async function startAppStand(
-  options: { config?: string | null; env?: Record<string, string> } = {},
+  options: {
+    config?: string | null;
+    env?: Record<string, string>;
+    /** Where the App reaches GitHub (`GHE_HOST`), e.g. a proxy in front of the test server. */
+    githubHost?: (github: GitHubServer) => string | Promise<string>;
+  } = {},
 ): Promise<AppStand> {
   const github = await startGitHubServer();
   const [owner = '', name = ''] = REPOSITORY.split('/');
@@ -104,18 +111,16 @@ export async function startAppStand(
       WEBHOOK_SECRET,
       PORT: String(port),
       HOST: '127.0.0.1',
-      GHE_HOST: github.host,
+      GHE_HOST: options.githubHost ? await options.githubHost(github) : github.host,
       GHE_PROTOCOL: 'http',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
-      // The test server has no secondary rate limits: no need to space writes by GitHub's second.
-      ROLLGATE_WRITE_INTERVAL_MS: '5',
-      ROLLGATE_NOTIFICATION_INTERVAL_MS: '5',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -198,9 +203,13 @@ export async function startAppStand(
       return { status, commentId: seeded.id, delivery };
     },
     log: () => output,
+    stop(signal) {
+      child.kill(signal);
+      return exited;
+    },
     async close() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
       await github.close();
     },
   };
@@ -208,7 +217,7 @@ export async function startAppStand(
 }
 
 /** The arguments of `npm start` (package.json's start script), so the stand runs what users run. */
-function startArguments(): string[] {
+export function startArguments(): string[] {
   const pkg = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };

@@ -1,0 +1,194 @@
+/**
+ * The one mechanism between the App's handlers and GitHub: an Octokit request hook that keeps
+ * each installation within GitHub's secondary limits and retries what may be retried. It replaces
+ * Probot's throttling and retry plugins (turned off in `app/main.ts`), whose Bottleneck queues
+ * spaced every write by a fixed second, shared one queue by all installations, and retried POSTs.
+ *
+ * Per installation (the Octokit instance's `auth.installationId`), in this process:
+ * - at most `MAX_CONCURRENT_REQUESTS` requests in flight, and writes one at a time ("serially");
+ * - a write first spends a token of the sliding minute/hour budget (`WriteBudget`, in Redis when
+ *   replicas share it); waiting writes go in the order of how few writes their webhook's handler
+ *   has made, so every command's first steps (the claim, the Deployment) come before anyone's
+ *   later ones when the budget runs short;
+ * - a rate-limit answer pauses the installation for the time GitHub names and the request is
+ *   retried, whatever its method; a 5xx or a dropped connection is retried only for idempotent
+ *   methods (`policy.ts`). Other installations never wait on it.
+ */
+import type { Octokit } from '@octokit/core';
+import type { WriteBudget } from './budget.ts';
+import { isWrite, MAX_CONCURRENT_REQUESTS, retryDecision, type AttemptFailure } from './policy.ts';
+
+export interface LimiterClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface LimiterOptions {
+  readonly budget: WriteBudget;
+  readonly clock?: LimiterClock;
+}
+
+const realClock: LimiterClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+interface Waiter {
+  /** How many writes the waiting handler has made: fewer goes first. */
+  readonly rank: number;
+  readonly seq: number;
+  readonly admit: () => void;
+}
+
+/** The in-process share of one installation: its request slots, its write turn, its pause. */
+class InstallationLane {
+  #inFlight = 0;
+  #writing = false;
+  #seq = 0;
+  readonly #slotWaiters: (() => void)[] = [];
+  readonly #writeWaiters: Waiter[] = [];
+  pausedUntil = 0;
+  /** Requests of this installation inside the hook (in flight, waiting or backing off). */
+  users = 0;
+
+  async slot(): Promise<() => void> {
+    if (this.#inFlight >= MAX_CONCURRENT_REQUESTS)
+      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    else this.#inFlight++;
+    return () => {
+      const next = this.#slotWaiters.shift();
+      if (next) next();
+      else this.#inFlight--;
+    };
+  }
+
+  async writeTurn(rank: number): Promise<() => void> {
+    if (this.#writing) {
+      await new Promise<void>((admit) => this.#writeWaiters.push({ rank, seq: this.#seq++, admit }));
+    } else this.#writing = true;
+    return () => {
+      const next = this.#nextWriter();
+      if (next) next.admit();
+      else this.#writing = false;
+    };
+  }
+
+  #nextWriter(): Waiter | undefined {
+    let best = -1;
+    this.#writeWaiters.forEach((w, i) => {
+      const current = this.#writeWaiters[best];
+      if (current === undefined || w.rank < current.rank || (w.rank === current.rank && w.seq < current.seq))
+        best = i;
+    });
+    return best === -1 ? undefined : this.#writeWaiters.splice(best, 1)[0];
+  }
+}
+
+const lanes = new Map<string, InstallationLane>();
+
+function laneOf(key: string): InstallationLane {
+  let lane = lanes.get(key);
+  if (lane === undefined) {
+    lane = new InstallationLane();
+    lanes.set(key, lane);
+  }
+  return lane;
+}
+
+/** The budget key of an Octokit instance: its installation, or the App itself (JWT calls). */
+function installationKey(options: Record<string, unknown>): string {
+  const auth = options.auth;
+  if (typeof auth === 'object' && auth !== null && 'installationId' in auth) {
+    const id = auth.installationId;
+    if (typeof id === 'number' || typeof id === 'string') return `installation:${id}`;
+  }
+  return 'app';
+}
+
+/** An Octokit error reduced to what the retry decision reads; undefined for other throws. */
+function attemptFailure(error: unknown): AttemptFailure | undefined {
+  if (typeof error !== 'object' || error === null || !('status' in error)) return undefined;
+  const { status } = error;
+  if (typeof status !== 'number') return undefined;
+  const response = 'response' in error ? error.response : undefined;
+  if (typeof response !== 'object' || response === null) return { kind: 'connection' };
+  const headers = 'headers' in response ? response.headers : {};
+  return {
+    kind: 'response',
+    status,
+    headers:
+      typeof headers === 'object' && headers !== null ? (headers as Record<string, string | undefined>) : {},
+    message: error instanceof Error ? error.message : '',
+  };
+}
+
+interface Logger {
+  warn(message: string): void;
+}
+
+function loggerOf(octokit: Octokit): Logger {
+  const log: unknown = (octokit as { log?: unknown }).log;
+  if (typeof log === 'object' && log !== null && 'warn' in log && typeof log.warn === 'function')
+    return log as Logger;
+  return console;
+}
+
+/**
+ * The Octokit plugin: `Octokit.plugin(githubLimiter)`, configured by the `limiter` option
+ * (`LimiterOptions`). Without it the plugin does nothing.
+ */
+export function githubLimiter(octokit: Octokit, options: Record<string, unknown>): void {
+  const config = options.limiter as LimiterOptions | undefined;
+  if (config === undefined) return;
+  const { budget } = config;
+  const clock = config.clock ?? realClock;
+  const key = installationKey(options);
+  const log = loggerOf(octokit);
+  // One Octokit instance per webhook (Probot authenticates each event anew): its writes so far.
+  let writesMade = 0;
+
+  octokit.hook.wrap('request', async (request, requestOptions) => {
+    // The installation token is created (POST /app/installations/{id}/access_tokens, as the App)
+    // from inside the auth hook of the very request that needs it: queueing it behind that
+    // request would wait forever. App-level calls count against the App, not the installation.
+    if (requestOptions.url.startsWith('/app/')) return request(requestOptions);
+    const method = requestOptions.method.toUpperCase();
+    const write = isWrite(method);
+    const lane = laneOf(key);
+    lane.users++;
+    try {
+      for (let retries = 0; ; retries++) {
+        const releaseSlot = await lane.slot();
+        const releaseTurn = write ? await lane.writeTurn(writesMade) : undefined;
+        try {
+          const pausedFor = lane.pausedUntil - clock.now();
+          if (pausedFor > 0) await clock.sleep(pausedFor);
+          if (write) {
+            for (let wait = await budget.take(key); wait > 0; wait = await budget.take(key))
+              await clock.sleep(wait);
+            writesMade++;
+          }
+          return await request(requestOptions);
+        } catch (error) {
+          const failure = attemptFailure(error);
+          if (failure === undefined) throw error;
+          const decision = retryDecision(method, failure, retries, clock.now());
+          if (!decision.retry) throw error;
+          log.warn(
+            `GitHub answered ${failure.kind === 'response' ? failure.status : 'a dropped connection'} to ${method} ${requestOptions.url} (${decision.reason}): retrying in ${Math.ceil(decision.afterMs / 1000)} s`,
+          );
+          if (decision.pauseInstallation) {
+            lane.pausedUntil = Math.max(lane.pausedUntil, clock.now() + decision.afterMs);
+            await budget.pause(key, decision.afterMs);
+          } else await clock.sleep(decision.afterMs);
+        } finally {
+          releaseTurn?.();
+          releaseSlot();
+        }
+      }
+    } finally {
+      lane.users--;
+      if (lane.users === 0 && lane.pausedUntil <= clock.now()) lanes.delete(key);
+    }
+  });
+}
