@@ -14,7 +14,8 @@ export type Command =
   | { readonly kind: 'approve'; readonly environment: string | undefined }
   | { readonly kind: 'reject'; readonly environment: string | undefined; readonly reason: string | undefined }
   | { readonly kind: 'lock'; readonly environment: string; readonly reason: string | undefined }
-  | { readonly kind: 'unlock'; readonly environment: string }
+  /** `deploying`: `/unlock <env> --deploying` clears the deploy-in-progress marker instead of the lock. */
+  | { readonly kind: 'unlock'; readonly environment: string; readonly deploying?: boolean }
   | { readonly kind: 'status'; readonly environment: string | undefined }
   | { readonly kind: 'help' };
 

@@ -66,7 +66,15 @@ export function examplePayload(event: string, action: string): Example {
 }
 
 export async function startAppStand(
-  options: { config?: string | null; env?: Record<string, string> } = {},
+  options: {
+    config?: string | null;
+    env?: Record<string, string>;
+    /**
+     * Runs Probot's own Server in this process (still signed webhooks over HTTP), with an Octokit
+     * that never retries or throttles: what the App does after a failed write is then its own.
+     */
+    inProcess?: boolean;
+  } = {},
 ): Promise<AppStand> {
   const github = await startGitHubServer();
   const [owner = '', name = ''] = REPOSITORY.split('/');
@@ -95,31 +103,42 @@ export async function startAppStand(
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const child: ChildProcess = spawn(process.execPath, startArguments(), {
-    cwd: repositoryRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      APP_ID: '4242',
-      PRIVATE_KEY: privateKey,
-      WEBHOOK_SECRET,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      // The test server has no secondary rate limits: no need to space writes by GitHub's second.
-      ROLLGATE_WRITE_INTERVAL_MS: '5',
-      ROLLGATE_NOTIFICATION_INTERVAL_MS: '5',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitForPing(url, child, () => output);
+  let stop: () => Promise<void>;
+  let pid: number | undefined;
+  if (options.inProcess === true) {
+    stop = await startInProcess(github, privateKey, port, (line) => (output += line));
+  } else {
+    const child: ChildProcess = spawn(process.execPath, startArguments(), {
+      cwd: repositoryRoot,
+      env: {
+        PATH: process.env.PATH ?? '',
+        APP_ID: String(github.state.app.id),
+        PRIVATE_KEY: privateKey,
+        WEBHOOK_SECRET,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        GHE_HOST: github.host,
+        GHE_PROTOCOL: 'http',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        // The test server has no secondary rate limits: no need to space writes by GitHub's second.
+        ROLLGATE_WRITE_INTERVAL_MS: '5',
+        ROLLGATE_NOTIFICATION_INTERVAL_MS: '5',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitForPing(url, child, () => output);
+    pid = child.pid;
+    stop = async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    };
+  }
 
   let commentCounter = 0;
   const stand: AppStand = {
@@ -128,7 +147,7 @@ export async function startAppStand(
     installationId: installation.id,
     pullNumber: pull.number,
     headSha,
-    pid: child.pid,
+    pid,
     async send(event, payload, sendOptions = {}) {
       const body = JSON.stringify(payload);
       const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
@@ -199,12 +218,66 @@ export async function startAppStand(
     },
     log: () => output,
     async close() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await stop();
       await github.close();
     },
   };
   return stand;
+}
+
+/** Probot's Server in this process, on `port`, against the test server; resolves with its stop. */
+async function startInProcess(
+  github: GitHubServer,
+  privateKey: string,
+  port: number,
+  write: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const [{ Probot, ProbotOctokit, Server }, { pino }, { default: rollgate }] = await Promise.all([
+    import('probot'),
+    import('pino'),
+    import('../../app/index.ts'),
+  ]);
+  const log = pino({ level: 'info' }, { write });
+  // Like the App's request limiter: reads are retried once after a 5xx or a dropped connection,
+  // writes never (the App reconciles them itself).
+  const Octokit = ProbotOctokit.plugin((octokit) => {
+    octokit.hook.wrap('request', async (request, options) => {
+      try {
+        return await request(options);
+      } catch (error) {
+        const status = (error as { status?: number }).status ?? 500;
+        if (options.method !== 'GET' || (status < 500 && status !== 403)) throw error;
+        if (status === 403) await new Promise((resolve) => setTimeout(resolve, 1000));
+        return request(options);
+      }
+    });
+    // Probot sets its own throttle options after ours: switch the plugins off last.
+  }).defaults((instance: { throttle?: Record<string, unknown> } | undefined) => ({
+    ...instance,
+    retry: { enabled: false },
+    throttle: { ...instance?.throttle, enabled: false },
+  }));
+  const server = new Server({
+    port,
+    host: '127.0.0.1',
+    log,
+    Probot: Probot.defaults({
+      appId: github.state.app.id,
+      privateKey,
+      secret: WEBHOOK_SECRET,
+      baseUrl: github.url,
+      Octokit,
+      log,
+    }),
+  });
+  await server.load(rollgate);
+  const http = await server.start();
+  return () =>
+    new Promise((closed) => {
+      http.close(() => {
+        closed();
+      });
+    });
 }
 
 /** The arguments of `npm start` (package.json's start script), so the stand runs what users run. */

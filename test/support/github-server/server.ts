@@ -8,7 +8,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultPlan, failureAnswer, type InjectedFailure, type ResponseRewrite } from './faults.ts';
+import {
+  FaultPlan,
+  failureAnswer,
+  type InjectedFailure,
+  type LostAnswer,
+  type ResponseRewrite,
+} from './faults.ts';
 import type { Links } from './fixtures.ts';
 import { loadApiDescription, type OperationSpec } from './openapi.ts';
 import { appRoutes } from './routes/apps.ts';
@@ -87,6 +93,11 @@ export interface GitHubServer {
   callsTo(operationId: string): RecordedCall[];
   /** Answers the next `times` calls of `operationId` (or `'*'`) with the failure instead. */
   failNext(operationId: string, failure: InjectedFailure, times?: number): void;
+  /**
+   * Carries out the next `times` calls of `operationId` (or `'*'`), then loses their answers:
+   * the connection is dropped (`lost`) or a 502 comes after a delay (`timeout`).
+   */
+  loseNextAnswer(operationId: string, lost?: LostAnswer, times?: number): void;
   /** Passes the next `times` response bodies of `operationId` through `rewrite` before validation. */
   rewriteNextResponse(operationId: string, rewrite: ResponseRewrite, times?: number): void;
   /** Throws, listing them, when any violation was recorded. */
@@ -108,9 +119,20 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const exchange = serve(req, Buffer.concat(chunks).toString('utf8'), { state, faults, links });
-      calls.push(exchange.call);
+      const after =
+        exchange.call.operationId === undefined || exchange.call.status >= 400
+          ? undefined
+          : faults.take(exchange.call.operationId, 'after')?.after;
+      calls.push(
+        after === undefined ? exchange.call : { ...exchange.call, status: after.kind === 'lost' ? 0 : 502 },
+      );
       if (exchange.violation) violations.push(exchange.violation);
-      send(res, exchange.answer, state.now());
+      if (after === undefined) send(res, exchange.answer, state.now());
+      else if (after.kind === 'lost') res.socket?.destroy();
+      else
+        setTimeout(() => {
+          send(res, timeoutAnswer(), state.now());
+        }, after.delayMs);
     });
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
@@ -127,6 +149,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     failNext: (operationId, failure, times = 1) => {
       checkOperation(operationId);
       faults.add(operationId, { kind: 'failure', failure }, times);
+    },
+    loseNextAnswer: (operationId, lost = { kind: 'lost' }, times = 1) => {
+      checkOperation(operationId);
+      faults.add(operationId, { kind: 'after', after: lost }, times);
     },
     rewriteNextResponse: (operationId, rewrite, times = 1) => {
       checkOperation(operationId);
@@ -300,6 +326,17 @@ function rateLimitSubject(actor: Actor): string {
   if (actor.kind === 'installation') return `installation ID ${actor.installation.id}`;
   if (actor.kind === 'user') return `user ID ${actor.account.id}`;
   return '127.0.0.1';
+}
+
+/** GitHub's answer when a request ran out of time, whether or not the work was done. */
+function timeoutAnswer(): ApiAnswer {
+  return {
+    status: 502,
+    body: {
+      message:
+        "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request and contact us if the problem persists.",
+    },
+  };
 }
 
 /** GitHub's response headers that clients read: rate-limit counters, request id, API version. */

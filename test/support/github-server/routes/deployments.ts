@@ -170,7 +170,7 @@ function mergeDefaultBranch(
 }
 
 /**
- * Omitted `required_contexts` means every context on the commit must be `success`; `[]` skips the
+ * Omitted `required_contexts` means every context on the commit (statuses and check runs) must be `success`; `[]` skips the
  * check. The 409 body lists the contexts with their states (`missing` for a required context that
  * never reported: that word is the test server's).
  */
@@ -181,7 +181,15 @@ function checkRequiredContexts(
   ref: string,
   required: readonly string[] | undefined,
 ): void {
-  const latest = new Map(context.state.latestStatuses(repository, sha).map((s) => [s.context, s.state]));
+  const latest = new Map<string, string>(
+    context.state.latestStatuses(repository, sha).map((s) => [s.context, s.state]),
+  );
+  // Check runs count as contexts too, and only `success` passes: a `skipped` run makes GitHub answer
+  // 409 (https://github.com/sbb-design-systems/sbb-angular/pull/2447).
+  for (const run of [...repository.checkRuns.values()].sort((a, b) => a.id - b.id)) {
+    if (run.headSha !== sha) continue;
+    latest.set(run.name, run.status === 'completed' ? (run.conclusion ?? 'failure') : 'pending');
+  }
   const contexts = required ?? [...latest.keys()];
   if (contexts.every((name) => latest.get(name) === 'success')) return;
   throw new ApiError(409, `Conflict: Commit status checks failed for ${ref}.`, [
