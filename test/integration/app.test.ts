@@ -438,6 +438,71 @@ describe('the App on a real Probot server against the GitHub API test server', (
     expect(rollgateRefs(s)).toEqual([]);
   });
 
+  test.each([
+    ['after the marker, before the Deployment', 'git/create-ref'],
+    ['after GitHub created the Deployment, before its answer arrived', 'repos/create-deployment'],
+  ])('killed -9 %s: the redelivery finishes the command once', async (_when, operationId) => {
+    const s = await start();
+    s.github.rewriteNextResponse(operationId, (body) => {
+      process.kill(s.pid!, 'SIGKILL');
+      return body;
+    });
+    const first = await s.comment('/deploy staging', { delivery: 'crash-1' }).catch(() => undefined);
+    await eventually(() => s.github.callsTo(operationId).length === 1, 'the crash');
+    await s.restart();
+    const comment = [...repo(s).comments.values()].find((c) => c.body === '/deploy staging')!;
+    await s.send('issue_comment', s.commentPayload(comment.id, comment.body, 'octocat'), {
+      delivery: first?.delivery ?? 'crash-1',
+    });
+    expect(await settled(s, comment.id)).toEqual(['eyes', 'rocket']);
+    expect(deployments(s)).toHaveLength(1);
+    expect(replies(s)).toHaveLength(1);
+    expect(replies(s)[0]).toMatch(/Deploying/);
+    expect([...repo(s).checkRuns.values()].filter((r) => r.name === 'rollgate / staging')).toHaveLength(1);
+    expect(stickies(s)).toHaveLength(1);
+    expect(rollgateRefs(s)).toEqual(['refs/heads/rollgate/deploying/staging']);
+  });
+
+  test('a /lock that lands while a deploy takes the marker wins, and the deploy leaves nothing behind', async () => {
+    const s = await start();
+    s.github.rewriteNextResponse('git/create-ref', (body) => {
+      seedLock(s, 'staging', 'monalisa', 'hotfix');
+      return body;
+    });
+    const { commentId } = await s.comment('/deploy staging');
+    expect(await settled(s, commentId)).toEqual(['eyes', 'confused']);
+    expect(replies(s)[0]).toMatch(
+      /`staging` is locked by @monalisa .* It was locked while this deploy started/,
+    );
+    expect(deployments(s)).toHaveLength(0);
+    expect(rollgateRefs(s)).toEqual(['refs/heads/rollgate/lock/staging']);
+  });
+
+  test("the sticky comment is this App's own: a user's comment that looks like it is never edited", async () => {
+    const s = await start();
+    const forged = s.github.state.addComment(REPOSITORY, s.pullNumber, {
+      user: 'monalisa',
+      body: '<!-- rollgate:environments [] -->\nforged',
+    });
+    const { commentId } = await s.comment('/deploy staging');
+    await settled(s, commentId);
+    expect(repo(s).comments.get(forged.id)?.body).toBe('<!-- rollgate:environments [] -->\nforged');
+    expect(stickies(s)).toHaveLength(1);
+  });
+
+  test('deploys to two environments at once from one pull request share one sticky comment, losing no row', async () => {
+    const s = await start();
+    const sent = await Promise.all([
+      s.comment('/deploy staging'),
+      s.comment('/deploy production', { user: 'monalisa' }),
+    ]);
+    await Promise.all(sent.map((c) => settled(s, c.commentId)));
+    await eventually(() => stickies(s).length === 1 || undefined, 'one sticky comment');
+    const body = stickies(s)[0]!;
+    expect(body).toContain('| `staging` |');
+    expect(body).toContain('| `production` |');
+  });
+
   test('a redelivered webhook creates nothing twice', async () => {
     const s = await start();
     const first = await s.comment('/deploy staging', { delivery: 'delivery-1' });

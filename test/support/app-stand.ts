@@ -33,6 +33,8 @@ export interface AppStand {
   readonly headSha: string;
   /** The App process, for measuring it. */
   readonly pid: number | undefined;
+  /** Kills the App process (SIGKILL, as a crash does) if it still runs, and starts it again on the same port. */
+  restart(): Promise<void>;
   /** Delivers a webhook as GitHub does; resolves with the App's HTTP status. */
   send(event: string, payload: unknown, options?: { delivery?: string; secret?: string }): Promise<number>;
   /** GitHub's example payload of `event.action`, moved to this repository and installation. */
@@ -107,9 +109,8 @@ export async function startAppStand(
   const url = `http://127.0.0.1:${port}`;
   let stop: () => Promise<void>;
   let pid: number | undefined;
-  if (options.inProcess === true) {
-    stop = await startInProcess(github, privateKey, port, (line) => (output += line));
-  } else {
+  let kill: () => Promise<void> = () => Promise.resolve();
+  const launch = async (): Promise<void> => {
     const child: ChildProcess = spawn(process.execPath, startArguments(), {
       cwd: repositoryRoot,
       env: {
@@ -132,12 +133,23 @@ export async function startAppStand(
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     await waitForPing(url, child, () => output);
     pid = child.pid;
     stop = async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
     };
+    kill = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    };
+  };
+  if (options.inProcess === true) {
+    stop = await startInProcess(github, privateKey, port, (line) => (output += line));
+  } else {
+    stop = () => Promise.resolve();
+    await launch();
   }
 
   let commentCounter = 0;
@@ -147,7 +159,14 @@ export async function startAppStand(
     installationId: installation.id,
     pullNumber: pull.number,
     headSha,
-    pid,
+    get pid() {
+      return pid;
+    },
+    async restart() {
+      if (options.inProcess === true) throw new Error('restart() needs the App as a process');
+      await kill();
+      await launch();
+    },
     async send(event, payload, sendOptions = {}) {
       const body = JSON.stringify(payload);
       const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
