@@ -2,7 +2,8 @@ import type { Command } from '../commands/parse.ts';
 import { decideLock, decideUnlock, lockTakenAnswer } from '../decisions/lock.ts';
 import { code, mention } from '../../src/github/markdown.ts';
 import { isAdmin } from '../permissions.ts';
-import { dropLock, dropMarker, readEnvironmentState, takeLock } from './environment-state.ts';
+import { dropLock, dropMarker, readLock, takeLock, type LockHolder } from './environment-state.ts';
+import { reconciledWrite } from './reconciled-write.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
 
 /** `/lock <env> [reason]`: holds the environment for the caller; durable, and atomic across replicas. */
@@ -23,17 +24,15 @@ export async function lockCommand(
     since: new Date().toISOString(),
     pullRequest: run.pull.number,
   };
-  let taken;
-  try {
-    taken = await takeLock(run.io.git, run.io.repo, command.environment, holder);
-  } catch (error) {
-    // The answer was lost: if the lock is there with our name and time, GitHub made it.
-    const now = (await readEnvironmentState(run.io.git, run.io.repo, [command.environment])).locks.get(
-      command.environment,
-    );
-    if (now === undefined || now.holder !== holder.holder || now.since !== holder.since) throw error;
-    taken = undefined;
-  }
+  // After a failure, a lock with our name and time is ours: GitHub made it and the answer was lost.
+  const result = await reconciledWrite<LockHolder | 'taken'>(
+    async () => (await takeLock(run.io.git, run.io.repo, command.environment, holder)) ?? 'taken',
+    async () => {
+      const now = await readLock(run.io.git, run.io.repo, command.environment);
+      return now?.holder === holder.holder && now.since === holder.since ? 'taken' : undefined;
+    },
+  );
+  const taken = result === 'taken' ? undefined : result;
   if (taken !== undefined) {
     const answer = lockTakenAnswer(command.environment, taken, run.user);
     return { ok: answer.kind === 'done', message: 'message' in answer ? answer.message : '' };
