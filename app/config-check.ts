@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import { CONFIG_FILE, ConfigError, loadConfig } from './config-loader.ts';
+import { CONFIG_FILE, ConfigError } from './config-loader.ts';
 import type { RollgateConfig } from '../src/config/types.ts';
 import { capBody, CHECK_RUN_TEXT_LIMIT, code, codeBlock, COMMENT_LIMIT } from '../src/github/markdown.ts';
 
@@ -17,7 +17,7 @@ export type CheckedConfig =
 type ConfigContext = Pick<Context<'issue_comment.created'>, 'octokit' | 'repo'>;
 
 /**
- * Loads the configuration and keeps the `rollgate / config` check run on `headSha` (the pull request's
+ * Keeps the `rollgate / config` check run on `headSha` (the pull request's
  * head) true to it: an invalid file gets a failed run that lists its problems, and the reply that says
  * so; a valid one concludes an earlier failed run `success`, so fixing the file clears the check.
  *
@@ -27,8 +27,11 @@ type ConfigContext = Pick<Context<'issue_comment.created'>, 'octokit' | 'repo'>;
  * would refuse the next deploy with 409 after the file is fixed. One run per head: a later failure
  * updates it rather than adding another.
  */
-export async function loadCheckedConfig(context: ConfigContext, headSha: string): Promise<CheckedConfig> {
-  const loaded = await loadOrExplain(context);
+export async function reportConfig(
+  context: ConfigContext,
+  headSha: string,
+  loaded: RollgateConfig | ConfigError,
+): Promise<CheckedConfig> {
   const repo = context.repo();
   const { data } = await context.octokit.rest.checks.listForRef({
     ...repo,
@@ -74,15 +77,6 @@ export async function loadCheckedConfig(context: ConfigContext, headSha: string)
       COMMENT_LIMIT - 100,
     ),
   };
-}
-
-async function loadOrExplain(context: ConfigContext): Promise<RollgateConfig | ConfigError> {
-  try {
-    return await loadConfig(context);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
 }
 
 const SCHEMA_HINT =

@@ -15,7 +15,8 @@ export type Command =
   | { readonly kind: 'approve'; readonly environment: string | undefined }
   | { readonly kind: 'reject'; readonly environment: string | undefined; readonly reason: string | undefined }
   | { readonly kind: 'lock'; readonly environment: string; readonly reason: string | undefined }
-  | { readonly kind: 'unlock'; readonly environment: string }
+  /** `deploying`: `/unlock <env> --deploying` clears the deploy-in-progress marker instead of the lock. */
+  | { readonly kind: 'unlock'; readonly environment: string; readonly deploying?: boolean }
   | { readonly kind: 'status'; readonly environment: string | undefined }
   | { readonly kind: 'help' };
 
@@ -89,7 +90,7 @@ export function renderCommand(command: Command): string {
     case 'lock':
       return joinWords('/lock', command.environment, renderReason(command.reason));
     case 'unlock':
-      return joinWords('/unlock', command.environment);
+      return joinWords('/unlock', command.environment, command.deploying === true ? DEPLOYING : undefined);
     case 'status':
       return joinWords('/status', command.environment);
     case 'help':
@@ -138,8 +139,13 @@ const PARSERS: { readonly [K in CommandKind]: (args: CommandArguments) => Extrac
   },
   unlock: (args) => {
     const environment = requiredEnvironment(args.next());
+    const flag = args.next();
+    if (flag !== undefined && flag !== DEPLOYING)
+      throw new CommandProblem(`unexpected argument ${excerpt(flag)}`);
     args.end();
-    return { kind: 'unlock', environment };
+    return flag === undefined
+      ? { kind: 'unlock', environment }
+      : { kind: 'unlock', environment, deploying: true };
   },
   status: (args) => {
     const environment = optional(args.next(), parseEnvironment);
@@ -157,6 +163,7 @@ function isCommandKind(name: string): name is CommandKind {
 }
 
 const DRY_RUN = '--dry-run';
+const DEPLOYING = '--deploying';
 // Phone keyboards turn `--` into a dash (iOS "smart punctuation"), so `—dry-run` means `--dry-run` too.
 const DRY_RUN_SPELLINGS = new Set([DRY_RUN, '\u2014dry-run', '\u2013dry-run']);
 const OPTION = /^[-\u2013\u2014]/;

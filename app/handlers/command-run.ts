@@ -1,20 +1,26 @@
 import type { Context } from 'probot';
 import type { RollgateConfig } from '../../src/config/types.ts';
+import type { PullFacts } from '../decisions/deploy.ts';
+import { environmentList as listEnvironments } from '../decisions/deploy.ts';
+import type { PermissionFacts } from '../permissions.ts';
+import type { EnvironmentState } from './environment-state.ts';
+import type { GitHubIo } from './github-io.ts';
 
-/** Everything a command handler knows about the comment that asked for it. */
+/** Everything a command handler knows about the comment that asked for it, read before any write. */
 export interface CommandRun {
   readonly context: Context<'issue_comment.created'>;
+  readonly io: GitHubIo;
   readonly repo: { readonly owner: string; readonly repo: string };
   readonly user: string;
   readonly commentId: number;
   readonly commentUrl: string;
-  readonly pull: {
-    readonly number: number;
-    readonly headSha: string;
-    readonly headRef: string;
-    readonly fromFork: boolean;
-  };
+  readonly pull: PullFacts & { readonly headRef: string };
   readonly config: RollgateConfig;
+  readonly permission: PermissionFacts;
+  /** Locks and markers, as the read phase found them. */
+  readonly environments: EnvironmentState;
+  /** This comment was claimed before (a redelivery, or a retry after a crash): find before writing. */
+  readonly resume: boolean;
 }
 
 /** What the reply says, and whether the command did what was asked (🚀) or not (😕). */
@@ -30,8 +36,5 @@ export function refuse(message: string): CommandResult {
 
 /** The environments of the configuration, for replies that list them. */
 export function environmentList(config: RollgateConfig): string {
-  const names = [...config.environments.keys()];
-  return names.length === 0
-    ? 'none are configured (add them to `.github/rollgate.yml`)'
-    : names.map((n) => `\`${n}\``).join(', ');
+  return listEnvironments([...config.environments.keys()]);
 }

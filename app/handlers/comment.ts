@@ -1,24 +1,36 @@
 import type { Context } from 'probot';
 import { parseComment, type Command } from '../commands/parse.ts';
 import { renderHelp } from '../commands/help.ts';
-import { loadCheckedConfig } from '../config-check.ts';
-import { hasPermission } from '../permissions.ts';
+import { reportConfig } from '../config-check.ts';
+import { ConfigError, loadConfig } from '../config-loader.ts';
+import { hasPermission, permissionRefusal, type PermissionFacts } from '../permissions.ts';
 import { describeError } from '../../src/errors.ts';
+import { capBody, code, hiddenJson, mention } from '../../src/github/markdown.ts';
+import type { RollgateConfig } from '../../src/config/types.ts';
 import { deployCommand } from './deploy-command.ts';
+import { readEnvironmentState, type EnvironmentState } from './environment-state.ts';
+import { byThisApp, gitHubIo, type GitHubIo } from './github-io.ts';
 import { lockCommand, unlockCommand } from './lock-commands.ts';
+import { reconciledWrite } from './reconciled-write.ts';
 import { rollbackCommand } from './rollback-command.ts';
 import { statusCommand } from './status-command.ts';
 import { refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
-type ReactionContent = '+1' | '-1' | 'laugh' | 'confused' | 'heart' | 'hooray' | 'rocket' | 'eyes';
+type ReactionContent = 'rocket' | 'confused' | 'eyes';
+type CommentContext = Context<'issue_comment.created'>;
+
+const REPLY_MARKER = '<!-- rollgate:reply';
+const NO_STATE: EnvironmentState = { locks: new Map(), markers: new Map() };
 
 /**
- * A pull-request comment: if its first line is a command, claim it with 👀 (GitHub answers 200
- * instead of 201 when that reaction exists already, so a redelivered webhook or a second App
- * replica stops here), check the caller and the configuration, carry it out, and answer with a
- * reply and 🚀 or 😕. A failed GitHub call ends in a reply that says what failed.
+ * A pull-request comment. Read every fact at once (pull request, configuration, the caller's
+ * permission, locks and markers); a caller who may not run commands gets one short refusal and
+ * nothing else. Then claim the comment with 👀, carry the command out, and answer with a reply and
+ * 🚀 or 😕. GitHub answers 200 instead of 201 when this App's 👀 exists already: that is a
+ * redelivery only if the command was carried out (its reply exists); otherwise the command is
+ * resumed, each write looking for its own result first.
  */
-export async function handleComment(context: Context<'issue_comment.created'>): Promise<void> {
+export async function handleComment(context: CommentContext): Promise<void> {
   const { comment, issue } = context.payload;
   const user = comment.user;
   if (issue.pull_request === undefined || user === null || user.type === 'Bot') return;
@@ -26,79 +38,125 @@ export async function handleComment(context: Context<'issue_comment.created'>): 
   // Other bots use slash commands too (`/cc`, `/assign`): an unknown one is answered only when it
   // looks like a mistyped Rollgate command.
   if (parsed.kind === 'none' || (parsed.kind === 'unknown' && parsed.suggestion === undefined)) return;
-  const repo = context.repo();
-  const react = (content: ReactionContent) =>
-    context.octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: comment.id, content });
-  const reply = (body: string) =>
-    context.octokit.rest.issues.createComment({
-      ...repo,
-      issue_number: issue.number,
-      body: `@${user.login} ${body}`,
-    });
+  const io = await gitHubIo(context);
+  const reply = (body: string) => postReply(io, issue.number, comment.id, user.login, body);
 
-  const claim = await react('eyes');
-  if (claim.status === 200) {
+  const command = parsed.kind === 'command' ? parsed.command : undefined;
+  let facts: ReadFacts;
+  try {
+    facts = await readPhase(context, io, user.login, command);
+  } catch (error) {
+    context.log.error({ err: error }, 'reading the facts of a command failed');
+    await reply(
+      `Rollgate could not read what it needs from GitHub, so it did nothing: ${describeError(error)} Try again in a minute.`,
+    );
+    return;
+  }
+  const required = facts.config instanceof ConfigError ? 'write' : facts.config.commands.permission;
+  if (!hasPermission(facts.permission, required)) {
+    await reply(permissionRefusal(required, facts.permission, context.payload.repository.private));
+    return;
+  }
+
+  const resume = await claimComment(io, comment.id);
+  if (resume && (await findReply(io, issue.number, comment.id)) !== undefined) {
     context.log.info({ comment: comment.id }, 'comment already handled (redelivery or another replica)');
     return;
   }
+
   let result: CommandResult;
   try {
     if (parsed.kind === 'unknown')
       result = refuse(
-        `\`/${parsed.name}\` is not a Rollgate command.${parsed.suggestion ? ` Did you mean \`/${parsed.suggestion}\`?` : ''} Type \`/help\` for the list.`,
+        `${code(`/${parsed.name}`)} is not a Rollgate command.${parsed.suggestion ? ` Did you mean \`/${parsed.suggestion}\`?` : ''} Type \`/help\` for the list.`,
       );
     else if (parsed.kind === 'invalid')
       result = refuse(`\`/${parsed.name}\`: ${parsed.problem}. Usage: \`${parsed.usage}\``);
-    else result = await carryOut(context, parsed.command, user.login);
+    else {
+      // Also concludes an earlier failed `rollgate / config` run once the file is fixed.
+      const checked = await reportConfig(context, facts.pull.headSha, facts.config);
+      result = !checked.ok
+        ? refuse(checked.message)
+        : await carryOut(parsed.command, {
+            context,
+            io,
+            repo: io.repo,
+            user: user.login,
+            commentId: comment.id,
+            commentUrl: comment.html_url,
+            pull: facts.pull,
+            config: checked.config,
+            permission: facts.permission,
+            environments: facts.environments,
+            resume,
+          });
+    }
   } catch (error) {
     context.log.error({ err: error }, 'command failed');
-    result = refuse(
-      `Rollgate could not carry out \`${parsed.kind === 'command' ? parsed.line : (comment.body.split('\n')[0] ?? '')}\`: ${describeError(error)}`,
-    );
+    const line = parsed.kind === 'command' ? parsed.line : (comment.body.split('\n')[0] ?? '');
+    result = refuse(`Rollgate could not carry out ${code(line)}: ${describeError(error)}`);
   }
   await reply(result.message);
-  await react(result.ok ? 'rocket' : 'confused');
+  await react(io, comment.id, result.ok ? 'rocket' : 'confused');
 }
 
-async function carryOut(
-  context: Context<'issue_comment.created'>,
-  command: Command,
-  login: string,
-): Promise<CommandResult> {
-  const { comment, issue } = context.payload;
-  const repo = context.repo();
-  const { data: pull } = await context.octokit.rest.pulls.get({ ...repo, pull_number: issue.number });
-  const checked = await loadCheckedConfig(context, pull.head.sha);
-  if (!checked.ok) return refuse(checked.message);
-  const { config } = checked;
-  if (command.kind === 'help') return { ok: true, message: renderHelp([...config.environments.keys()]) };
+interface ReadFacts {
+  readonly pull: CommandRun['pull'];
+  readonly config: RollgateConfig | ConfigError;
+  readonly permission: PermissionFacts;
+  readonly environments: EnvironmentState;
+}
 
-  const { data: permission } = await context.octokit.rest.repos.getCollaboratorPermissionLevel({
-    ...repo,
-    username: login,
-  });
-  const role = permission.role_name;
-  if (!hasPermission(role, config.commands.permission)) {
-    return refuse(
-      `running Rollgate commands needs \`${config.commands.permission}\` permission on this repository; you have \`${role}\`.`,
-    );
-  }
-  const run: CommandRun = {
-    context,
-    repo,
-    user: login,
-    commentId: comment.id,
-    commentUrl: comment.html_url,
+/** The read phase: every independent fact in parallel. */
+async function readPhase(
+  context: CommentContext,
+  io: GitHubIo,
+  login: string,
+  command: Command | undefined,
+): Promise<ReadFacts> {
+  const environmental =
+    command !== undefined && ['deploy', 'rollback', 'lock', 'unlock'].includes(command.kind);
+  const [pull, config, permission, environments] = await Promise.all([
+    io.octokit.rest.pulls.get({ ...io.repo, pull_number: context.payload.issue.number }),
+    loadConfig(context).catch((error: unknown) => {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }),
+    readPermission(io, login),
+    environmental ? readEnvironmentState(io.git, io.repo) : NO_STATE,
+  ]);
+  const data = pull.data;
+  return {
     pull: {
-      number: issue.number,
-      headSha: pull.head.sha,
-      headRef: pull.head.ref,
+      number: data.number,
+      state: data.state === 'closed' ? 'closed' : 'open',
+      merged: data.merged || data.merged_at !== null,
+      headSha: data.head.sha,
+      headRef: data.head.ref,
       // A deleted fork leaves `head.repo` null: still not this repository.
-      fromFork: (pull.head.repo as { full_name: string } | null)?.full_name !== pull.base.repo.full_name,
+      fromFork: (data.head.repo as { full_name: string } | null)?.full_name !== data.base.repo.full_name,
     },
     config,
+    permission,
+    environments,
   };
+}
+
+async function readPermission(io: GitHubIo, username: string): Promise<PermissionFacts> {
+  try {
+    const { data } = await io.octokit.rest.repos.getCollaboratorPermissionLevel({ ...io.repo, username });
+    return { roleName: data.role_name, permission: data.permission };
+  } catch (error) {
+    // Not a collaborator of a private repository: no role at all.
+    if ((error as { status?: number }).status === 404) return { roleName: '', permission: 'none' };
+    throw error;
+  }
+}
+
+function carryOut(command: Command, run: CommandRun): Promise<CommandResult> {
   switch (command.kind) {
+    case 'help':
+      return Promise.resolve({ ok: true, message: renderHelp([...run.config.environments.keys()]) });
     case 'deploy':
       return deployCommand(run, command);
     case 'rollback':
@@ -106,13 +164,82 @@ async function carryOut(
     case 'lock':
       return lockCommand(run, command);
     case 'unlock':
-      return unlockCommand(run, command, role);
+      return unlockCommand(run, command);
     case 'status':
       return statusCommand(run, command);
     case 'approve':
     case 'reject':
-      return refuse(
-        'approval gates (`/approve`, `/reject`) are not available in this version of Rollgate; deploys are gated by permission, locks and required checks.',
+      return Promise.resolve(
+        refuse(
+          'approval gates (`/approve`, `/reject`) are not available in this version of Rollgate; deploys are gated by permission, locks and required checks.',
+        ),
       );
+  }
+}
+
+/** This App's reply to a comment, found by the hidden marker it carries. */
+async function findReply(io: GitHubIo, issueNumber: number, commentId: number): Promise<number | undefined> {
+  const comments = await io.octokit.paginate(io.octokit.rest.issues.listComments, {
+    ...io.repo,
+    issue_number: issueNumber,
+    per_page: 100,
+  });
+  const marker = replyMarker(commentId);
+  return comments.find((c) => byThisApp(io, c.performed_via_github_app) && c.body?.includes(marker))?.id;
+}
+
+function replyMarker(commentId: number): string {
+  return `${REPLY_MARKER} ${hiddenJson({ comment: commentId })} -->`;
+}
+
+/** Posts the reply; after a failure, looks for it before sending it again. */
+async function postReply(
+  io: GitHubIo,
+  issueNumber: number,
+  commentId: number,
+  login: string,
+  message: string,
+): Promise<void> {
+  const body = capBody(`${mention(login)} ${message}\n\n${replyMarker(commentId)}`);
+  try {
+    await reconciledWrite(
+      async () =>
+        (await io.octokit.rest.issues.createComment({ ...io.repo, issue_number: issueNumber, body })).data.id,
+      () => findReply(io, issueNumber, commentId),
+    );
+  } catch (error) {
+    io.log.error({ err: error }, 'the reply could not be posted');
+  }
+}
+
+/**
+ * Reacts 👀. True when this App's 👀 was there already, or when GitHub's answer never came (the
+ * reaction may exist): then every write looks for its result before it is made.
+ */
+async function claimComment(io: GitHubIo, commentId: number): Promise<boolean> {
+  const send = () =>
+    io.octokit.rest.reactions.createForIssueComment({ ...io.repo, comment_id: commentId, content: 'eyes' });
+  try {
+    return (await send()).status === 200;
+  } catch (error) {
+    io.log.warn({ err: error }, 'the 👀 reaction failed; carrying on as a resumed command');
+    try {
+      await send();
+    } catch {
+      // The command is carried out all the same; its reply says what happened.
+    }
+    return true;
+  }
+}
+
+/** Reactions are idempotent (GitHub answers 200 with the existing one), so sending again is safe. */
+async function react(io: GitHubIo, commentId: number, content: ReactionContent): Promise<void> {
+  const send = async () =>
+    (await io.octokit.rest.reactions.createForIssueComment({ ...io.repo, comment_id: commentId, content }))
+      .data.id;
+  try {
+    await reconciledWrite(send, () => Promise.resolve(undefined));
+  } catch (error) {
+    io.log.error({ err: error }, `the ${content} reaction could not be added`);
   }
 }

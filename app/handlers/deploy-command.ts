@@ -1,138 +1,154 @@
 import type { Command } from '../commands/parse.ts';
-import { checkRunName, renderCheckRun } from '../../src/github/check-runs.ts';
-import { createDeployment } from '../../src/github/deployments.ts';
-import {
-  acquire,
-  readEnvironmentRefs,
-  readLockHolder,
-  release,
-  type GitRefsApi,
-  type LockHolder,
-} from '../../src/github/environment-refs.ts';
-import { code } from '../../src/github/markdown.ts';
-import { updateStickyComment } from './sticky.ts';
-import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
-
-/** An in-progress marker older than this never saw its deployment finish: it was abandoned. */
-const STALE_DEPLOY_MS = 30 * 60_000;
+import { checkRunName } from '../../src/github/check-runs.ts';
+import { code, mention } from '../../src/github/markdown.ts';
+import type { TargetFacts } from '../decisions/deploy.ts';
+import { deployThroughGates, type DeploymentOutcome } from './deployment-plan.ts';
+import type { GitHubIo } from './github-io.ts';
+import type { CommandResult, CommandRun } from './command-run.ts';
 
 /**
- * `/deploy <env> [<ref>] [--dry-run] [key=value ...]`: refuses an unknown environment, a fork
- * (unless allowed), a lock held by someone else, and a deploy already in progress; otherwise
- * creates the GitHub Deployment of the PR head (or the ref), a `rollgate / <env>` check run,
- * and the sticky comment's row. Of simultaneous requests for one environment exactly one
- * proceeds: the in-progress marker is a ref GitHub creates only once.
+ * `/deploy <env> [<ref>] [--dry-run] [key=value ...]`: the gates (environment, pull request, fork,
+ * lock, marker, checks) decide over facts read first; then the marker, the Deployment of the
+ * commit (never a branch name, so a later push is not what gets deployed), the check run and the
+ * sticky comment's row. Of simultaneous requests for one environment exactly one proceeds: the
+ * marker is a ref GitHub creates only once.
  */
 export async function deployCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'deploy' }>,
 ): Promise<CommandResult> {
-  const { context, repo, config } = run;
-  const environment = config.environments.get(command.environment);
-  if (environment === undefined) {
-    return refuse(
-      `There is no environment \`${command.environment}\`. This repository's environments: ${environmentList(config)}.`,
-    );
-  }
-  if (run.pull.fromFork && !config.commands.allowForks) {
-    return refuse(
-      'This pull request comes from a fork, and deploying code from forks is off. A maintainer can set `commands.allow_forks: true` in `.github/rollgate.yml`, or deploy the branch from this repository.',
-    );
-  }
-  const git = context.octokit.rest.git as unknown as GitRefsApi;
-  const refs = await readEnvironmentRefs(git, repo);
-  const lock = refs.locks.get(command.environment);
-  if (lock !== undefined) {
-    const holder = await readLockHolder(git, repo, lock);
-    if (holder.holder !== run.user) {
-      return refuse(
-        `\`${command.environment}\` is locked by @${holder.holder} since ${holder.since.slice(0, 16).replace('T', ' ')} UTC${holder.reason ? `: ${code(holder.reason)}` : ''}. Ask them to \`/unlock ${command.environment}\`.`,
-      );
-    }
-  }
-  const ref = command.ref ?? run.pull.headSha;
-  const version = command.params.version ?? command.ref ?? run.pull.headSha.slice(0, 7);
-  if (command.dryRun) {
-    return {
-      ok: true,
-      message: `Dry run: ${code(ref)} (${code(version)}) would be deployed to \`${command.environment}\`${environment.production ? ' (production)' : ''}. Nothing was created.`,
-    };
-  }
-
-  const claim: LockHolder = {
-    holder: run.user,
-    reason: `deploy ${version}`,
-    since: new Date().toISOString(),
-    pullRequest: run.pull.number,
-  };
-  let busy = await acquire(git, repo, 'deploying', command.environment, claim);
-  if (busy !== undefined && Date.now() - Date.parse(busy.since) > STALE_DEPLOY_MS) {
-    // The deploy that held it never reported a final status: take it over, still atomically.
-    await release(git, repo, 'deploying', command.environment);
-    busy = await acquire(git, repo, 'deploying', command.environment, claim);
-  }
-  if (busy !== undefined) {
-    return refuse(
-      `A deploy to \`${command.environment}\` is already in progress (${code(busy.reason || 'deploy')} for @${busy.holder}${busy.pullRequest === undefined ? '' : ` from #${busy.pullRequest}`}, since ${busy.since.slice(11, 16)} UTC). Wait for it to finish, then deploy again.`,
-    );
-  }
-  try {
-    const deployment = await createDeployment(context.octokit.rest.repos, repo, {
-      ref,
+  const target = await resolveTarget(run, command.ref);
+  const sha = 'sha' in target ? (target.sha ?? run.pull.headSha) : run.pull.headSha;
+  const version = command.params.version ?? command.ref ?? sha.slice(0, 7);
+  const outcome = await deployThroughGates(
+    run.io,
+    run.config,
+    {
       environment: command.environment,
       task: 'deploy',
+      version,
+      requester: run.user,
+      owner: { kind: 'comment', id: run.commentId },
+      pullNumber: run.pull.number,
       payload: {
         version,
         requester: run.user,
         pull_request: run.pull.number,
         params: command.params,
-        comment_id: run.commentId,
         comment_url: run.commentUrl,
       },
       description: `${version} to ${command.environment} for @${run.user} (#${run.pull.number})`,
-      productionEnvironment: environment.production,
-      transientEnvironment: environment.transient,
-      // `checks: success` leaves GitHub's own rule on (every commit status green, else 409).
-      ...(environment.requires.checks === 'success' ? {} : { requiredContexts: [] }),
-    });
-    const facts = {
-      environment: command.environment,
-      state: 'queued',
-      version,
-      sha: deployment.sha,
+      resume: run.resume,
+    },
+    {
+      environmentName: command.environment,
+      environment: run.config.environments.get(command.environment),
+      environmentNames: [...run.config.environments.keys()],
       requester: run.user,
-      deploymentId: deployment.id,
-      description: undefined,
-      logUrl: undefined,
-      environmentUrl: environment.url,
-    };
-    await context.octokit.rest.checks.create({
-      ...repo,
-      name: checkRunName(command.environment),
-      head_sha: deployment.sha,
-      status: 'queued',
-      external_id: String(deployment.id),
-      output: renderCheckRun(facts),
-    });
-    await updateStickyComment(context, repo, run.pull.number, {
-      environment: command.environment,
-      state: 'queued',
-      version,
-      sha: deployment.sha,
-      by: run.user,
-      deploymentId: deployment.id,
-      logUrl: undefined,
-      environmentUrl: environment.url,
-      updatedAt: new Date().toISOString(),
-    });
-    const deploymentsUrl = `${context.payload.repository.html_url}/deployments`;
+      owner: { kind: 'comment', id: run.commentId },
+      pull: run.pull,
+      allowForks: run.config.commands.allowForks,
+      target,
+      lock: run.environments.locks.get(command.environment),
+      marker: run.environments.markers.get(command.environment),
+      dryRun: command.dryRun,
+    },
+  );
+  return deployAnswer(run, command.environment, version, outcome);
+}
+
+function deployAnswer(
+  run: CommandRun,
+  environment: string,
+  version: string,
+  outcome: DeploymentOutcome,
+): CommandResult {
+  if (outcome.kind === 'refused') return { ok: false, message: outcome.message };
+  if (outcome.kind === 'dry-run') {
     return {
       ok: true,
-      message: `Deploying ${code(version)} (\`${deployment.sha.slice(0, 7)}\`) to \`${command.environment}\`: [Deployment #${deployment.id}](${deploymentsUrl}) created; the workflow on the \`deployment\` event takes it from here and the check \`${checkRunName(command.environment)}\` follows it.`,
+      message: `Dry run: ${code(outcome.sha.slice(0, 7))} (${code(version)}) would be deployed to ${code(environment)}${outcome.production ? ' (production)' : ''}. Nothing was created.`,
     };
+  }
+  const { deployment, degraded } = outcome;
+  const deploymentsUrl = `${run.context.payload.repository.html_url}/deployments`;
+  const extra =
+    degraded.length === 0
+      ? ''
+      : `\n\n⚠️ The deploy goes ahead, but ${degraded.join(' and ')}; the Deployment is what counts.`;
+  return {
+    ok: true,
+    message: `Deploying ${code(version)} (\`${deployment.sha.slice(0, 7)}\`) to ${code(environment)} for ${mention(run.user)}: [Deployment #${deployment.id}](${deploymentsUrl}) created; the workflow on the \`deployment\` event takes it from here and the check ${code(checkRunName(environment))} follows it.${extra}`,
+  };
+}
+
+/**
+ * Where `<ref>` points. A branch or tag of this repository, or a commit in the history of its
+ * default branch or of this (non-fork) pull request's head, is this repository's; `refs/pull/…`
+ * and any other commit may be a fork's, since forks share the object store with their parent
+ * (https://docs.github.com/pull-requests/collaborating-with-pull-requests/working-with-forks/about-forks).
+ */
+async function resolveTarget(run: CommandRun, ref: string | undefined): Promise<TargetFacts> {
+  if (ref === undefined) {
+    return run.pull.fromFork
+      ? { kind: 'foreign-commit', sha: run.pull.headSha }
+      : { kind: 'pull-head', sha: run.pull.headSha };
+  }
+  if (/^(refs\/)?pull\//.test(ref)) return { kind: 'pull-ref', sha: await commitOf(run.io, ref) };
+  const named = await namedRef(run.io, ref);
+  if (named !== undefined) return { kind: 'repository-ref', sha: named };
+  const sha = await commitOf(run.io, ref);
+  if (sha === undefined) return { kind: 'unknown' };
+  const bases = [
+    run.context.payload.repository.default_branch,
+    ...(run.pull.fromFork ? [] : [run.pull.headSha]),
+  ];
+  for (const base of bases)
+    if (await isAncestor(run.io, sha, base)) return { kind: 'repository-commit', sha };
+  return { kind: 'foreign-commit', sha };
+}
+
+/** The commit of a branch or tag of this repository named `ref`, if there is one. */
+async function namedRef(io: GitHubIo, ref: string): Promise<string | undefined> {
+  const name = ref.replace(/^refs\//, '');
+  const candidates = /^(heads|tags)\//.test(name) ? [name] : [`heads/${name}`, `tags/${name}`];
+  for (const candidate of candidates) {
+    try {
+      const { data } = await io.octokit.rest.git.getRef({ ...io.repo, ref: candidate });
+      if (data.object.type === 'commit') return data.object.sha;
+      if (data.object.type === 'tag') {
+        const { data: tag } = await io.octokit.rest.git.getTag({ ...io.repo, tag_sha: data.object.sha });
+        return tag.object.sha;
+      }
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+  return undefined;
+}
+
+async function commitOf(io: GitHubIo, ref: string): Promise<string | undefined> {
+  try {
+    const { data } = await io.octokit.rest.repos.getCommit({ ...io.repo, ref, per_page: 1 });
+    return data.sha;
   } catch (error) {
-    // Nothing was deployed: let the next request through.
-    await release(git, repo, 'deploying', command.environment);
+    const status = (error as { status?: number }).status;
+    if (status === 404 || status === 422) return undefined;
+    throw error;
+  }
+}
+
+/** Whether `sha` is in the history of `base` (`compare` says `behind` or `identical`). */
+async function isAncestor(io: GitHubIo, sha: string, base: string): Promise<boolean> {
+  try {
+    const { data } = await io.octokit.rest.repos.compareCommitsWithBasehead({
+      ...io.repo,
+      basehead: `${base}...${sha}`,
+      per_page: 1,
+    });
+    return data.status === 'behind' || data.status === 'identical';
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return false;
     throw error;
   }
 }

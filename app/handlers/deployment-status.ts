@@ -1,65 +1,72 @@
 import type { Context } from 'probot';
-import { checkRunName, checkRunStatus, renderCheckRun } from '../../src/github/check-runs.ts';
-import { release } from '../../src/github/environment-refs.ts';
-import { updateStickyComment } from './sticky.ts';
-
-const FINAL = new Set(['success', 'failure', 'error', 'inactive']);
+import { checkRunName, renderCheckRun } from '../../src/github/check-runs.ts';
+import { parseDeploymentStatusEvent } from '../../src/github/deployment-event.ts';
+import { nextCheckRunStatus, releasesMarker } from '../decisions/deployment-status.ts';
+import { dropMarker, readEnvironmentState } from './environment-state.ts';
+import { byThisApp, gitHubIo } from './github-io.ts';
+import { reconciledWrite } from './reconciled-write.ts';
+import { updateStickyRow } from './sticky.ts';
 
 /**
  * A deployment status (from the workflow): moves the `rollgate / <env>` check run on the sha
- * (queued → in_progress → success/failure), edits the pull request's sticky comment, and on a
- * final state ends the environment's deploy-in-progress marker.
+ * forward (never back: events arrive in any order), updates the pull request's sticky row, and on
+ * a final state ends the environment's marker when this deployment is the one that took it.
+ * Every write here is idempotent (a PATCH, a ref deletion) or read back (the sticky comment), so a
+ * redelivered event changes nothing twice.
  */
 export async function handleDeploymentStatus(context: Context<'deployment_status.created'>): Promise<void> {
-  const { deployment, deployment_status: status } = context.payload;
-  const repo = context.repo();
-  const payload = (
-    typeof deployment.payload === 'object' && deployment.payload !== null ? deployment.payload : {}
-  ) as { version?: string; requester?: string; pull_request?: number };
-  const version = payload.version ?? deployment.sha.slice(0, 7);
-  const requester = payload.requester ?? deployment.creator?.login ?? 'someone';
-  const facts = {
-    environment: deployment.environment,
-    state: status.state,
-    version,
-    sha: deployment.sha,
-    requester,
-    deploymentId: deployment.id,
-    description: status.description || undefined,
-    logUrl: status.log_url || status.target_url || undefined,
-    environmentUrl: status.environment_url ?? undefined,
-  };
-
-  const { data: runs } = await context.octokit.rest.checks.listForRef({
-    ...repo,
-    ref: deployment.sha,
-    check_name: checkRunName(deployment.environment),
-    filter: 'latest',
-  });
-  const run = runs.check_runs.find((r) => r.external_id === String(deployment.id));
-  const checkStatus = checkRunStatus(status.state);
-  if (run !== undefined) {
-    await context.octokit.rest.checks.update({
-      ...repo,
-      check_run_id: run.id,
-      ...checkStatus,
-      ...(facts.logUrl ? { details_url: facts.logUrl } : {}),
-      output: renderCheckRun(facts),
-    });
+  const event = parseDeploymentStatusEvent(context.payload);
+  const io = await gitHubIo(context);
+  const name = checkRunName(event.environment);
+  const [runs, state] = await Promise.all([
+    io.octokit.rest.checks.listForRef({ ...io.repo, ref: event.sha, check_name: name, filter: 'all' }),
+    readEnvironmentState(io.git, io.repo, [event.environment]),
+  ]);
+  const run = runs.data.check_runs.find(
+    (r) => r.external_id === String(event.deploymentId) && byThisApp(io, r.app),
+  );
+  const next = run === undefined ? undefined : nextCheckRunStatus(run, event.state);
+  const failures: unknown[] = [];
+  if (run !== undefined && next !== undefined) {
+    // A PATCH with the whole new state is idempotent: sending it again after a failure is safe.
+    const update = () =>
+      io.octokit.rest.checks.update({
+        ...io.repo,
+        check_run_id: run.id,
+        ...next,
+        ...(event.logUrl ? { details_url: event.logUrl } : {}),
+        output: renderCheckRun({
+          environment: event.environment,
+          state: event.state,
+          version: event.version,
+          sha: event.sha,
+          requester: event.requester,
+          deploymentId: event.deploymentId,
+          description: event.description,
+          logUrl: event.logUrl,
+          environmentUrl: event.environmentUrl,
+        }),
+      });
+    await reconciledWrite(update, () => Promise.resolve(undefined)).catch((error: unknown) =>
+      failures.push(error),
+    );
   }
-  if (payload.pull_request !== undefined) {
-    await updateStickyComment(context, repo, payload.pull_request, {
-      environment: deployment.environment,
-      state: status.state,
-      version,
-      sha: deployment.sha,
-      by: requester,
-      deploymentId: deployment.id,
-      logUrl: facts.logUrl,
-      environmentUrl: facts.environmentUrl,
-      updatedAt: status.updated_at,
-    });
+  if (event.pullRequest !== undefined) {
+    await updateStickyRow(io, event.pullRequest, {
+      environment: event.environment,
+      state: event.state,
+      version: event.version,
+      sha: event.sha,
+      by: event.requester,
+      deploymentId: event.deploymentId,
+      logUrl: event.logUrl,
+      environmentUrl: event.environmentUrl,
+      updatedAt: event.updatedAt,
+    }).catch((error: unknown) => failures.push(error));
   }
-  if (FINAL.has(status.state))
-    await release(context.octokit.rest.git, repo, 'deploying', deployment.environment);
+  const marker = state.markers.get(event.environment);
+  if (marker !== undefined && releasesMarker(event.state, marker, event.payload))
+    await dropMarker(io.git, io.repo, event.environment, marker.sha);
+  // Reported after the marker is handled, so a failed extra never strands the environment.
+  if (failures.length > 0) throw failures[0];
 }

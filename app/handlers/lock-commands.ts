@@ -1,65 +1,67 @@
 import type { Command } from '../commands/parse.ts';
-import {
-  acquire,
-  readEnvironmentRefs,
-  readLockHolder,
-  release,
-  type GitRefsApi,
-} from '../../src/github/environment-refs.ts';
-import { code } from '../../src/github/markdown.ts';
-import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
+import { decideLock, decideUnlock, lockTakenAnswer } from '../decisions/lock.ts';
+import { code, mention } from '../../src/github/markdown.ts';
+import { isAdmin } from '../permissions.ts';
+import { dropLock, dropMarker, readLock, takeLock, type LockHolder } from './environment-state.ts';
+import { reconciledWrite } from './reconciled-write.ts';
+import type { CommandResult, CommandRun } from './command-run.ts';
 
 /** `/lock <env> [reason]`: holds the environment for the caller; durable, and atomic across replicas. */
 export async function lockCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'lock' }>,
 ): Promise<CommandResult> {
-  if (run.config.environments.get(command.environment) === undefined) {
-    return refuse(
-      `There is no environment \`${command.environment}\`. This repository's environments: ${environmentList(run.config)}.`,
-    );
-  }
-  const git = run.context.octokit.rest.git as unknown as GitRefsApi;
-  const holder = await acquire(git, run.repo, 'lock', command.environment, {
+  const decision = decideLock({
+    environment: command.environment,
+    environmentNames: [...run.config.environments.keys()],
+    requester: run.user,
+    lock: run.environments.locks.get(command.environment),
+  });
+  if (decision.kind !== 'take') return { ok: decision.kind === 'done', message: decision.message };
+  const holder = {
     holder: run.user,
     reason: command.reason ?? '',
     since: new Date().toISOString(),
     pullRequest: run.pull.number,
-  });
-  if (holder === undefined) {
-    return {
-      ok: true,
-      message: `🔒 \`${command.environment}\` is locked for @${run.user}${command.reason ? `: ${code(command.reason)}` : ''}. Deploys by anyone else are refused until \`/unlock ${command.environment}\`.`,
-    };
-  }
-  if (holder.holder === run.user)
-    return {
-      ok: true,
-      message: `🔒 \`${command.environment}\` is already locked by you since ${holder.since.slice(0, 16).replace('T', ' ')} UTC.`,
-    };
-  return refuse(
-    `\`${command.environment}\` is already locked by @${holder.holder} since ${holder.since.slice(0, 16).replace('T', ' ')} UTC${holder.reason ? `: ${code(holder.reason)}` : ''}.`,
+  };
+  // After a failure, a lock with our name and time is ours: GitHub made it and the answer was lost.
+  const result = await reconciledWrite<LockHolder | 'taken'>(
+    async () => (await takeLock(run.io.git, run.io.repo, command.environment, holder)) ?? 'taken',
+    async () => {
+      const now = await readLock(run.io.git, run.io.repo, command.environment);
+      return now?.holder === holder.holder && now.since === holder.since ? 'taken' : undefined;
+    },
   );
+  const taken = result === 'taken' ? undefined : result;
+  if (taken !== undefined) {
+    const answer = lockTakenAnswer(command.environment, taken, run.user);
+    return { ok: answer.kind === 'done', message: 'message' in answer ? answer.message : '' };
+  }
+  return {
+    ok: true,
+    message: `🔒 ${code(command.environment)} is locked for ${mention(run.user)}${command.reason ? `: ${code(command.reason)}` : ''}. Deploys by anyone else are refused until \`/unlock ${command.environment}\`.`,
+  };
 }
 
-/** `/unlock <env>`: the holder (or a repository admin) releases the environment. */
+/**
+ * `/unlock <env>`: the holder (or a repository admin) releases the environment.
+ * `/unlock <env> --deploying`: the same people clear a deploy-in-progress marker left by a crash.
+ */
 export async function unlockCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'unlock' }>,
-  role: string,
 ): Promise<CommandResult> {
-  const git = run.context.octokit.rest.git as unknown as GitRefsApi;
-  const sha = (await readEnvironmentRefs(git, run.repo)).locks.get(command.environment);
-  if (sha === undefined) return { ok: true, message: `\`${command.environment}\` was not locked.` };
-  const holder = await readLockHolder(git, run.repo, sha);
-  if (holder.holder !== run.user && role !== 'admin') {
-    return refuse(
-      `\`${command.environment}\` is locked by @${holder.holder}; only they or a repository admin can unlock it.`,
-    );
-  }
-  await release(git, run.repo, 'lock', command.environment);
-  return {
-    ok: true,
-    message: `🔓 \`${command.environment}\` is unlocked${holder.holder === run.user ? '' : ` (it was locked by @${holder.holder})`}.`,
-  };
+  const decision = decideUnlock({
+    environment: command.environment,
+    requester: run.user,
+    admin: isAdmin(run.permission),
+    deploying: command.deploying === true,
+    lock: run.environments.locks.get(command.environment),
+    marker: run.environments.markers.get(command.environment),
+  });
+  if (decision.kind !== 'drop') return { ok: decision.kind === 'done', message: decision.message };
+  // Deleting a ref is idempotent (a ref already gone is fine), so a lost answer needs no reconciling.
+  if (decision.ref === 'lock') await dropLock(run.io.git, run.io.repo, command.environment);
+  else await dropMarker(run.io.git, run.io.repo, command.environment);
+  return { ok: true, message: decision.message };
 }

@@ -1,27 +1,74 @@
 import type { Context } from 'probot';
-import { createDeployment } from '../../src/github/deployments.ts';
 import { loadConfig } from '../config-loader.ts';
+import { releaseEnvironments, releaseVersion } from '../decisions/release.ts';
+import { describeError } from '../../src/errors.ts';
+import { deployThroughGates } from './deployment-plan.ts';
+import { readEnvironmentState } from './environment-state.ts';
+import { gitHubIo } from './github-io.ts';
 
-/** A published release is deployed to every environment whose `auto_deploy` lists `release`. */
+/**
+ * A published release is deployed to every environment whose `auto_deploy` lists `release`
+ * (a prerelease only where it lists `prerelease`), through the same lock and marker as `/deploy`.
+ * The Deployment carries the release's id, so a redelivered event finds it and deploys once.
+ */
 export async function handleRelease(context: Context<'release.published'>): Promise<void> {
   const { release } = context.payload;
-  const config = await loadConfig(context);
-  const version = release.tag_name.replace(/^v(?=\d)/, '');
-  for (const [name, environment] of [...config.environments]) {
-    if (!environment.autoDeploy.includes('release')) continue;
-    const deployment = await createDeployment(context.octokit.rest.repos, context.repo(), {
-      ref: release.tag_name,
-      environment: name,
-      task: 'deploy',
-      payload: { version, release: release.id, requester: release.author?.login ?? 'release' },
-      description: `Release ${release.tag_name} to ${name}`,
-      productionEnvironment: environment.production,
-      transientEnvironment: environment.transient,
-      requiredContexts: [],
-    });
-    context.log.info(
-      { environment: name, deployment: deployment.id },
-      `release ${release.tag_name} deploying`,
-    );
+  const io = await gitHubIo(context);
+  const [config, state] = await Promise.all([loadConfig(context), readEnvironmentState(io.git, io.repo)]);
+  const version = releaseVersion(release.tag_name);
+  const requester = release.author?.login ?? 'release';
+  const owner = { kind: 'release', id: release.id } as const;
+  for (const name of releaseEnvironments(config, release)) {
+    try {
+      const outcome = await deployThroughGates(
+        io,
+        config,
+        {
+          environment: name,
+          task: 'deploy',
+          version,
+          requester,
+          owner,
+          pullNumber: undefined,
+          payload: { version, requester },
+          description: `Release ${release.tag_name} to ${name}`,
+          // A redelivery looks for its Deployment before making one.
+          resume: true,
+        },
+        {
+          environmentName: name,
+          environment: config.environments.get(name),
+          environmentNames: [...config.environments.keys()],
+          requester,
+          owner,
+          pull: undefined,
+          allowForks: config.commands.allowForks,
+          target: { kind: 'repository-ref', sha: await tagCommit(context, release.tag_name) },
+          lock: state.locks.get(name),
+          marker: state.markers.get(name),
+          dryRun: false,
+        },
+      );
+      if (outcome.kind === 'deployed')
+        context.log.info(
+          { environment: name, deployment: outcome.deployment.id },
+          `release ${release.tag_name} deploying`,
+        );
+      else
+        context.log.warn(
+          { environment: name },
+          `release ${release.tag_name} not deployed: ${'message' in outcome ? outcome.message : ''}`,
+        );
+    } catch (error) {
+      context.log.error(
+        { environment: name, err: error },
+        `release ${release.tag_name} not deployed: ${describeError(error)}`,
+      );
+    }
   }
+}
+
+async function tagCommit(context: Context<'release.published'>, tag: string): Promise<string> {
+  const { data } = await context.octokit.rest.repos.getCommit({ ...context.repo(), ref: tag, per_page: 1 });
+  return data.sha;
 }

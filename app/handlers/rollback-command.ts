@@ -1,5 +1,6 @@
 import type { Command } from '../commands/parse.ts';
-import { createDeployment, liveDeployments, payloadVersion } from '../../src/github/deployments.ts';
+import { liveDeployments, payloadVersion } from '../../src/github/deployments.ts';
+import { deployThroughGates } from './deployment-plan.ts';
 import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 /**
@@ -38,22 +39,42 @@ export async function rollbackCommand(
     );
   }
   const version = payloadVersion(target) ?? target.sha.slice(0, 7);
-  const deployment = await createDeployment(repos, run.repo, {
-    ref: target.sha,
-    environment: command.environment,
-    task: 'deploy:rollback',
-    payload: {
+  // Through the same gates, lock and marker as `/deploy` (the target is a commit Rollgate deployed).
+  const outcome = await deployThroughGates(
+    run.io,
+    run.config,
+    {
+      environment: command.environment,
+      task: 'deploy:rollback',
       version,
       requester: run.user,
-      pull_request: run.pull.number,
-      rollback_to_deployment: target.id,
-      comment_id: run.commentId,
+      owner: { kind: 'comment', id: run.commentId },
+      pullNumber: run.pull.number,
+      payload: {
+        version,
+        requester: run.user,
+        pull_request: run.pull.number,
+        rollback_to_deployment: target.id,
+      },
+      description: `Rollback of ${command.environment} to ${version} for @${run.user}`,
+      resume: run.resume,
     },
-    description: `Rollback of ${command.environment} to ${version} for @${run.user}`,
-    productionEnvironment: environment.production,
-    transientEnvironment: environment.transient,
-    requiredContexts: [],
-  });
+    {
+      environmentName: command.environment,
+      environment,
+      environmentNames: [...run.config.environments.keys()],
+      requester: run.user,
+      owner: { kind: 'comment', id: run.commentId },
+      pull: run.pull,
+      allowForks: run.config.commands.allowForks,
+      target: { kind: 'repository-commit', sha: target.sha },
+      lock: run.environments.locks.get(command.environment),
+      marker: run.environments.markers.get(command.environment),
+      dryRun: false,
+    },
+  );
+  if (outcome.kind !== 'deployed') return refuse(outcome.kind === 'refused' ? outcome.message : '');
+  const deployment = outcome.deployment;
   return {
     ok: true,
     message: `Rolling \`${command.environment}\` back to \`${version}\` (Deployment #${target.id}, \`${target.sha.slice(0, 7)}\`): rollback Deployment #${deployment.id} created.`,

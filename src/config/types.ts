@@ -5,7 +5,7 @@
  */
 
 /** Events that deploy to an environment without a command. */
-export type AutoDeployTrigger = 'release' | 'push';
+export type AutoDeployTrigger = 'release' | 'prerelease' | 'push';
 
 /** `success`: every check on the ref must have passed; `none`: checks are not looked at. */
 export type ChecksRequirement = 'success' | 'none';

@@ -1,3 +1,6 @@
+import { capBody, cell, CHECK_RUN_TEXT_LIMIT, cleanValue, code, mention } from './markdown.ts';
+import { linkable } from './sticky-comment.ts';
+
 /** What a `rollgate / <env>` check run shows. */
 export interface CheckRunFacts {
   readonly environment: string;
@@ -39,17 +42,17 @@ export function checkRunStatus(state: string): CheckRunStatus {
 
 /** The check run's title and Markdown summary (GitHub keeps 65,535 characters). */
 export function renderCheckRun(facts: CheckRunFacts): { title: string; summary: string } {
-  const title = `${facts.version} → ${facts.environment}: ${facts.state.replace('_', ' ')}`;
+  const title = `${cleanValue(facts.version, 64)} → ${facts.environment}: ${facts.state.replace('_', ' ')}`;
   const lines = [
-    `**${facts.version}** (\`${facts.sha.slice(0, 7)}\`) to **${facts.environment}**, asked by @${facts.requester}.`,
+    `${code(facts.version)} (\`${facts.sha.slice(0, 7)}\`) to ${code(facts.environment)}, asked by ${mention(facts.requester)}.`,
     '',
     `| | |`,
     `|---|---|`,
     `| State | ${facts.state.replace('_', ' ')} |`,
     `| Deployment | #${facts.deploymentId} |`,
-    ...(facts.description ? [`| Detail | ${facts.description.replaceAll('|', '\\|')} |`] : []),
-    ...(facts.logUrl ? [`| Run | ${facts.logUrl} |`] : []),
-    ...(facts.environmentUrl ? [`| Environment | ${facts.environmentUrl} |`] : []),
+    ...(facts.description ? [`| Detail | ${cell(facts.description, 512)} |`] : []),
+    ...(linkable(facts.logUrl) ? [`| Run | ${facts.logUrl} |`] : []),
+    ...(linkable(facts.environmentUrl) ? [`| Environment | ${facts.environmentUrl} |`] : []),
   ];
-  return { title: title.slice(0, 255), summary: lines.join('\n').slice(0, 65_535) };
+  return { title: title.slice(0, 255), summary: capBody(lines.join('\n'), CHECK_RUN_TEXT_LIMIT) };
 }

@@ -43,3 +43,54 @@ function asPayload(value: unknown): Record<string, unknown> {
     ? (parsed as Record<string, unknown>)
     : {};
 }
+
+/** What a `deployment_status` webhook says, read once at the trust boundary. */
+export interface DeploymentStatusEvent {
+  readonly deploymentId: number;
+  readonly environment: string;
+  readonly sha: string;
+  readonly state: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly version: string;
+  readonly requester: string;
+  readonly pullRequest: number | undefined;
+  readonly description: string | undefined;
+  readonly logUrl: string | undefined;
+  readonly environmentUrl: string | undefined;
+  readonly updatedAt: string;
+}
+
+/** Reads a `deployment_status` event payload; Rollgate's own fields come from the deployment's payload. */
+export function parseDeploymentStatusEvent(event: unknown): DeploymentStatusEvent {
+  const root = asRecord(event);
+  const deployment = asRecord(root.deployment);
+  const status = asRecord(root.deployment_status);
+  const payload = asPayload(deployment.payload);
+  const sha = text(deployment.sha) ?? '';
+  const creator = asRecord(deployment.creator);
+  return {
+    deploymentId: typeof deployment.id === 'number' ? deployment.id : 0,
+    environment: text(status.environment) ?? text(deployment.environment) ?? '',
+    sha,
+    state: text(status.state) ?? 'pending',
+    payload,
+    version: text(payload.version) ?? sha.slice(0, 7),
+    requester: text(payload.requester) ?? text(creator.login) ?? 'someone',
+    pullRequest: typeof payload.pull_request === 'number' ? payload.pull_request : undefined,
+    description: text(status.description),
+    logUrl: text(status.log_url) ?? text(status.target_url),
+    environmentUrl: text(status.environment_url),
+    updatedAt: text(status.updated_at) ?? text(status.created_at) ?? new Date(0).toISOString(),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** A non-empty string, or undefined. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -34,7 +34,28 @@ export interface DeploymentRequest {
   readonly productionEnvironment?: boolean;
   readonly transientEnvironment?: boolean;
   /** Contexts that must be green; [] skips GitHub's check (the workflow already gates). */
-  readonly requiredContexts?: string[];
+  readonly requiredContexts?: readonly string[];
+}
+
+/**
+ * GitHub did not create a Deployment. Carries the HTTP status and headers, so a caller can tell
+ * "try again" (5xx, a dropped connection, `retry-after`) from "this will not work" (409, 422).
+ */
+export class DeploymentRequestError extends RollgateError {
+  readonly status: number | undefined;
+  readonly response: { readonly headers: Readonly<Record<string, string | undefined>> } | undefined;
+
+  constructor(
+    what: string,
+    why: string,
+    fix: string,
+    status: number | undefined,
+    headers: Readonly<Record<string, string | undefined>> | undefined,
+  ) {
+    super(what, why, fix);
+    this.status = status;
+    this.response = headers === undefined ? undefined : { headers };
+  }
 }
 
 /** GitHub limits a status description to 140 characters. */
@@ -60,7 +81,7 @@ export async function createDeployment(
       payload: request.payload,
       description: truncate(request.description),
       auto_merge: false,
-      ...(request.requiredContexts === undefined ? {} : { required_contexts: request.requiredContexts }),
+      ...(request.requiredContexts === undefined ? {} : { required_contexts: [...request.requiredContexts] }),
       ...(request.productionEnvironment === undefined
         ? {}
         : { production_environment: request.productionEnvironment }),
@@ -69,21 +90,29 @@ export async function createDeployment(
         : { transient_environment: request.transientEnvironment }),
     });
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    const message =
-      (error as { response?: { data?: { message?: string } } }).response?.data?.message ??
-      (error as Error).message;
+    const failure = error as {
+      status?: number;
+      message?: string;
+      response?: { data?: { message?: string }; headers?: Record<string, string | undefined> };
+    };
+    const status = failure.status;
+    const message = failure.response?.data?.message ?? failure.message ?? String(error);
+    const headers = failure.response?.headers;
     if (status === 409) {
-      throw new RollgateError(
+      throw new DeploymentRequestError(
         `GitHub refused to create a deployment of ${request.ref} to ${request.environment}: ${message}`,
         'GitHub requires every commit status of the ref to be success before it deploys it.',
         'Wait for the checks to pass (or fix them), then deploy again.',
+        status,
+        headers,
       );
     }
-    throw new RollgateError(
+    throw new DeploymentRequestError(
       `Creating a deployment of ${request.ref} to ${request.environment} failed: ${message} (HTTP ${status ?? '?'}).`,
       'The GitHub API refused the request.',
       'Check that the ref exists and the token may write deployments (permissions: deployments: write).',
+      status,
+      headers,
     );
   }
   const data = response.data;

@@ -74,6 +74,11 @@ export interface ClaimOptions {
   readonly staleAfterMs?: number;
   /** The clock the age is judged by. */
   readonly now?: () => Date;
+  /**
+   * The commit of a holder the caller has judged abandoned: taken over by the same compare-and-swap,
+   * but only while the ref still points at exactly that commit.
+   */
+  readonly takeOver?: string;
 }
 
 /** Whose ref `release` may delete: the commit we made, or the marker recorded for a deployment. */
@@ -121,7 +126,10 @@ export class EnvironmentRefError extends RollgateError {
 
 const NAMESPACE = 'rollgate/';
 /** The file of each holder commit's tree. */
-const RECORD_PATH = 'holder.json';
+const RECORD_PATH = 'README.md';
+const RECORD_README =
+  'This commit holds a Rollgate environment lock or deploy-in-progress marker (a ref under refs/rollgate/).\n' +
+  'Who holds it, why and since when is the commit message. Remove it with /unlock in a pull request.\n';
 /** Creating the ref, then taking over or re-reading it, may race with other replicas: this many rounds, then give up. */
 const MAX_ROUNDS = 4;
 
@@ -332,7 +340,8 @@ export async function claim(
       // Our own earlier attempt, whose answer was lost after GitHub wrote it.
       return await confirm(api, repo, kind, environment, { sha: current, tree, holder, tookOver: undefined });
     }
-    if (!isStale(held, options)) return { taken: false, by: 'holder', sha: current, holder: held };
+    if (!isStale(held, options) && current !== options.takeOver)
+      return { taken: false, by: 'holder', sha: current, holder: held };
     const successor = await writeRecord(api, repo, kind, environment, holder, [current]);
     try {
       await api.updateRef({ ...repo, ref, sha: successor.sha, force: false });
@@ -474,7 +483,7 @@ function recordMessage(kind: RefKind, environment: string, holder: LockHolder): 
   return `rollgate ${kind} ${environment}\n\n${JSON.stringify(holder)}`;
 }
 
-/** A commit holding the record in its message and in a real tree (`holder.json`). */
+/** A commit holding the record in its message, on a real tree (`README.md` saying what the ref is). */
 async function writeRecord(
   api: GitRefsApi,
   repo: Repo,
@@ -485,22 +494,46 @@ async function writeRecord(
 ): Promise<{ sha: string; tree: string }> {
   const ref = refPath(kind, environment);
   try {
-    const { data: tree } = await api.createTree({
-      ...repo,
-      tree: [
-        { path: RECORD_PATH, mode: '100644', type: 'blob', content: `${JSON.stringify(holder, null, 2)}\n` },
-      ],
-    });
-    const { data: commit } = await api.createCommit({
-      ...repo,
-      tree: tree.sha,
-      parents,
-      message: recordMessage(kind, environment, holder),
-    });
-    return { sha: commit.sha, tree: tree.sha };
+    const commit = (tree: string) =>
+      api.createCommit({ ...repo, tree, parents, message: recordMessage(kind, environment, holder) });
+    const tree = await recordTree(api, repo);
+    try {
+      return { sha: (await commit(tree)).data.sha, tree };
+    } catch (error) {
+      // A tree no ref reaches any more may have been pruned by GitHub's garbage collection: make it again.
+      const failure = failureOf(error);
+      if (failure?.status !== 422 || !/tree sha does not exist/i.test(failure.message)) throw error;
+      recordTrees.delete(`${repo.owner}/${repo.repo}`.toLowerCase());
+      const again = await recordTree(api, repo);
+      return { sha: (await commit(again)).data.sha, tree: again };
+    }
   } catch (error) {
     throw refusal(error, ref, 'write the holder commit of');
   }
+}
+
+/** Tree shas by repository: the same content always gives the same tree, so it is made once. */
+const recordTrees = new Map<string, Promise<string>>();
+
+/**
+ * The tree every holder commit points at: one file saying what the ref is (the record itself is the
+ * commit message, which `readRecord` reads). Git trees are content-addressed, so creating it again
+ * returns the same sha; it is created once per repository and process, saving a write per claim.
+ */
+function recordTree(api: GitRefsApi, repo: Repo): Promise<string> {
+  const key = `${repo.owner}/${repo.repo}`.toLowerCase();
+  let tree = recordTrees.get(key);
+  if (tree === undefined) {
+    tree = api
+      .createTree({
+        ...repo,
+        tree: [{ path: RECORD_PATH, mode: '100644', type: 'blob', content: RECORD_README }],
+      })
+      .then(({ data }) => data.sha);
+    tree.catch(() => recordTrees.delete(key));
+    recordTrees.set(key, tree);
+  }
+  return tree;
 }
 
 /** Status and GitHub's message of a failed Octokit request; undefined for anything else. */

@@ -1,3 +1,5 @@
+import { cell, hiddenJson, mention } from './markdown.ts';
+
 /** One environment's row in the pull request's sticky comment. */
 export interface EnvironmentRow {
   readonly environment: string;
@@ -50,6 +52,11 @@ export function upsertRow(rows: readonly EnvironmentRow[], row: EnvironmentRow):
   return rows.map((r, i) => (i === index ? row : r));
 }
 
+/** Only plain http(s) URLs become links: nothing that could close the link or the table cell. */
+export function linkable(url: string | undefined): url is string {
+  return url !== undefined && /^https?:\/\/[^\s()<>|[\]`]+$/.test(url);
+}
+
 /**
  * The sticky comment: a table of this pull request's environments and their state, with its
  * rows as data in the first (hidden) line so that any App replica can update it in place.
@@ -58,15 +65,15 @@ export function renderStickyComment(rows: readonly EnvironmentRow[]): string {
   const table = rows.map((r) => {
     const state = `${ICONS[r.state] ?? '•'} ${r.state.replace('_', ' ')}`;
     const links = [
-      r.environmentUrl ? `[open](${r.environmentUrl})` : '',
-      r.logUrl ? `[run](${r.logUrl})` : '',
+      linkable(r.environmentUrl) ? `[open](${r.environmentUrl})` : '',
+      linkable(r.logUrl) ? `[run](${r.logUrl})` : '',
     ]
       .filter((l) => l !== '')
       .join(' · ');
-    return `| ${r.environment} | ${state} | ${r.version} | \`${r.sha.slice(0, 7)}\` | @${r.by} | ${r.updatedAt.replace('T', ' ').slice(0, 16)} UTC | ${links || '—'} |`;
+    return `| ${cell(r.environment)} | ${state} | ${cell(r.version)} | \`${r.sha.slice(0, 7)}\` | ${mention(r.by)} | ${r.updatedAt.replace('T', ' ').slice(0, 16)} UTC | ${links || '—'} |`;
   });
   return [
-    `${MARKER} ${JSON.stringify(rows)} -->`,
+    `${MARKER} ${hiddenJson(rows)} -->`,
     '### 🚦 Rollgate environments',
     '',
     '| Environment | State | Version | Commit | By | Updated | Links |',

@@ -14,7 +14,11 @@ const WRITERS = new Set(['octocat']);
 let stand: AppStand;
 
 beforeAll(async () => {
-  stand = await startAppStand();
+  // Hundreds of commands in a minute are past GitHub's 80 writes a minute, which the App's limiter
+  // would honour by waiting (app-limits.test.ts proves that); what is fuzzed here is the answers.
+  stand = await startAppStand({
+    env: { ROLLGATE_WRITES_PER_MINUTE: '100000', ROLLGATE_WRITES_PER_HOUR: '1000000' },
+  });
 });
 
 afterAll(async () => {
@@ -29,11 +33,20 @@ function reactionsOf(commentId: number): string[] {
     .map((reaction) => reaction.content);
 }
 
+function replyTo(commentId: number): boolean {
+  const marker = `<!-- rollgate:reply {"comment":${commentId}} -->`;
+  return [...stand.github.state.seeded(REPOSITORY).comments.values()].some(
+    (comment) => comment.viaApp && comment.body.includes(marker),
+  );
+}
+
 async function settled(commentId: number): Promise<void> {
   const started = Date.now();
   for (;;) {
     const reactions = reactionsOf(commentId);
     if (reactions.includes('rocket') || reactions.includes('confused')) return;
+    // A caller who may not run commands gets one reply and no reaction (permission comes first).
+    if (replyTo(commentId)) return;
     if (Date.now() - started > 30_000) throw new Error(`comment ${commentId} was never answered`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -70,9 +70,9 @@ describe('environment refs against the GitHub API test server', () => {
     expect(refsOf(server)).toEqual(['refs/rollgate/lock/staging']);
     const repository = server.state.seeded(FULL_NAME);
     const commit = repository.commits.get(repository.refs.get('refs/rollgate/lock/staging') ?? '');
-    expect(JSON.parse(commit?.tree.get('holder.json') ?? '{}')).toMatchObject({ holder: 'monalisa' });
+    expect(commit?.tree.get('README.md')).toContain('Rollgate environment lock');
     const { data: tree } = await git.getTree({ ...repo, tree_sha: result.taken ? result.tree : '' });
-    expect(tree.tree.map((entry) => entry.path)).toEqual(['holder.json']);
+    expect(tree.tree.map((entry) => entry.path)).toEqual(['README.md']);
 
     const refs = await readEnvironmentRefs(git, repo);
     expect(await readLockHolder(git, repo, refs.locks.get('staging') ?? '')).toMatchObject({
@@ -211,8 +211,8 @@ describe('environment refs against the GitHub API test server', () => {
     expect(await readLockHolder(git, repo, legacy)).toMatchObject({ holder: 'hubot' });
     // Deleting the old branch is the one branch event left; nothing is created as a branch.
     expect(server.state.seeded(FULL_NAME).refEvents.map((e) => [e.event, e.ref])).toEqual([
-      ['delete', 'refs/heads/rollgate/lock/Production'],
-      ['push', 'refs/heads/rollgate/lock/Production'],
+      ['delete', 'refs/rollgate/lock/Production'],
+      ['push', 'refs/rollgate/lock/Production'],
     ]);
     const migrated = new Set<string>();
     await readEnvironmentRefs(git, repo, { migrated });

@@ -33,6 +33,10 @@ export interface AppStand {
   readonly headSha: string;
   /** The App process, for measuring it. */
   readonly pid: number | undefined;
+  /** Kills the App process (SIGKILL, as a crash does) if it still runs, and starts it again on the same port. */
+  restart(): Promise<void>;
+  /** Sends `signal` to the App; resolves with its exit code once it exits. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
   /** Delivers a webhook as GitHub does; resolves with the App's HTTP status. */
   send(event: string, payload: unknown, options?: { delivery?: string; secret?: string }): Promise<number>;
   /** GitHub's example payload of `event.action`, moved to this repository and installation. */
@@ -46,8 +50,6 @@ export interface AppStand {
   ): Promise<{ status: number; commentId: number; delivery: string }>;
   /** The App's log so far. */
   log(): string;
-  /** Sends `signal` to the App; resolves with its exit code once it exits. */
-  stop(signal: NodeJS.Signals): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,11 @@ export async function startAppStand(
   options: {
     config?: string | null;
     env?: Record<string, string>;
+    /**
+     * Runs Probot's own Server in this process (still signed webhooks over HTTP), with an Octokit
+     * that never retries or throttles: what the App does after a failed write is then its own.
+     */
+    inProcess?: boolean;
     /** Where the App reaches GitHub (`GHE_HOST`), e.g. a proxy in front of the test server. */
     githubHost?: (github: GitHubServer) => string | Promise<string>;
   } = {},
@@ -102,29 +109,54 @@ export async function startAppStand(
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const child: ChildProcess = spawn(process.execPath, startArguments(), {
-    cwd: repositoryRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      APP_ID: '4242',
-      PRIVATE_KEY: privateKey,
-      WEBHOOK_SECRET,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      GHE_HOST: options.githubHost ? await options.githubHost(github) : github.host,
-      GHE_PROTOCOL: 'http',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitForPing(url, child, () => output);
+  let stop: () => Promise<void>;
+  let pid: number | undefined;
+  let kill: () => Promise<void> = () => Promise.resolve();
+  let signal: (name: NodeJS.Signals) => Promise<number | null> = () => Promise.resolve(null);
+  const launch = async (): Promise<void> => {
+    const child: ChildProcess = spawn(process.execPath, startArguments(), {
+      cwd: repositoryRoot,
+      env: {
+        PATH: process.env.PATH ?? '',
+        APP_ID: String(github.state.app.id),
+        PRIVATE_KEY: privateKey,
+        WEBHOOK_SECRET,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        GHE_HOST: options.githubHost ? await options.githubHost(github) : github.host,
+        GHE_PROTOCOL: 'http',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitForPing(url, child, () => output);
+    pid = child.pid;
+    stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    };
+    signal = (name) => {
+      child.kill(name);
+      return exited;
+    };
+    kill = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    };
+  };
+  if (options.inProcess === true) {
+    stop = await startInProcess(github, privateKey, port, (line) => (output += line));
+  } else {
+    stop = () => Promise.resolve();
+    await launch();
+  }
 
   let commentCounter = 0;
   const stand: AppStand = {
@@ -133,7 +165,17 @@ export async function startAppStand(
     installationId: installation.id,
     pullNumber: pull.number,
     headSha,
-    pid: child.pid,
+    get pid() {
+      return pid;
+    },
+    stop(name) {
+      return signal(name);
+    },
+    async restart() {
+      if (options.inProcess === true) throw new Error('restart() needs the App as a process');
+      await kill();
+      await launch();
+    },
     async send(event, payload, sendOptions = {}) {
       const body = JSON.stringify(payload);
       const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
@@ -203,17 +245,67 @@ export async function startAppStand(
       return { status, commentId: seeded.id, delivery };
     },
     log: () => output,
-    stop(signal) {
-      child.kill(signal);
-      return exited;
-    },
     async close() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
+      await stop();
       await github.close();
     },
   };
   return stand;
+}
+
+/** Probot's Server in this process, on `port`, against the test server; resolves with its stop. */
+async function startInProcess(
+  github: GitHubServer,
+  privateKey: string,
+  port: number,
+  write: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const [{ Probot, ProbotOctokit, Server }, { pino }, { default: rollgate }] = await Promise.all([
+    import('probot'),
+    import('pino'),
+    import('../../app/index.ts'),
+  ]);
+  const log = pino({ level: 'info' }, { write });
+  // Like the App's request limiter: reads are retried once after a 5xx or a dropped connection,
+  // writes never (the App reconciles them itself).
+  const Octokit = ProbotOctokit.plugin((octokit) => {
+    octokit.hook.wrap('request', async (request, options) => {
+      try {
+        return await request(options);
+      } catch (error) {
+        const status = (error as { status?: number }).status ?? 500;
+        if (options.method !== 'GET' || (status < 500 && status !== 403)) throw error;
+        if (status === 403) await new Promise((resolve) => setTimeout(resolve, 1000));
+        return request(options);
+      }
+    });
+    // Probot sets its own throttle options after ours: switch the plugins off last.
+  }).defaults((instance: { throttle?: Record<string, unknown> } | undefined) => ({
+    ...instance,
+    retry: { enabled: false },
+    throttle: { ...instance?.throttle, enabled: false },
+  }));
+  const server = new Server({
+    port,
+    host: '127.0.0.1',
+    log,
+    Probot: Probot.defaults({
+      appId: github.state.app.id,
+      privateKey,
+      secret: WEBHOOK_SECRET,
+      baseUrl: github.url,
+      Octokit,
+      log,
+    }),
+  });
+  await server.load(rollgate);
+  const http = await server.start();
+  return () =>
+    new Promise((closed) => {
+      http.close(() => {
+        closed();
+      });
+    });
 }
 
 /** The arguments of `npm start` (package.json's start script), so the stand runs what users run. */

@@ -96,6 +96,8 @@ export function withoutCodeSpans(inline: string): string {
 
 const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 
+const OWN_MARKER = /^<!-- rollgate:[a-z]+ [^<>-]* -->$/;
+
 /**
  * What in `markdown` would render as something other than literal text: a mention, HTML (any `<`
  * outside code), a link or image, the end of an HTML comment, an invisible or bidi character, a
@@ -118,6 +120,8 @@ export function liveMarkup(markdown: string): string[] {
       continue;
     }
     if (fence !== undefined) continue;
+    // Rollgate's own hidden data: a whole line, JSON through `hiddenJson` (no `<`, `>` or `-` inside).
+    if (OWN_MARKER.test(line)) continue;
     const parts = line.trimStart().startsWith('|') ? tableCells(line) : [line];
     for (const part of parts) {
       const text = withoutCodeSpans(part);

@@ -21,9 +21,19 @@ export type InjectedFailure =
 /** Rewrites a response body before it is validated and sent. */
 export type ResponseRewrite = (body: unknown) => unknown;
 
+/**
+ * What happens to the answer of a call that GitHub carried out: `lost` drops the connection
+ * without an answer (a proxy or the network failing after GitHub acted); `timeout` answers 502
+ * after `delayMs`, as GitHub does when a request runs past its time limit although the work may
+ * have been done ("We couldn't respond to your request in time").
+ */
+export type LostAfterWrite =
+  { readonly kind: 'lost' } | { readonly kind: 'timeout'; readonly delayMs: number };
+
 type Fault =
   | { readonly kind: 'failure'; readonly failure: InjectedFailure }
-  | { readonly kind: 'rewrite'; readonly rewrite: ResponseRewrite };
+  | { readonly kind: 'rewrite'; readonly rewrite: ResponseRewrite }
+  | { readonly kind: 'after'; readonly after: LostAfterWrite };
 
 interface PlannedFault {
   readonly operationId: string;

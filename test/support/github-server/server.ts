@@ -12,6 +12,7 @@ import {
   FaultPlan,
   failureAnswer,
   type InjectedFailure,
+  type LostAfterWrite,
   type LostAnswer,
   type LostAnswerPlan,
   type ResponseRewrite,
@@ -97,6 +98,11 @@ export interface GitHubServer {
   callsTo(operationId: string): RecordedCall[];
   /** Answers the next `times` calls of `operationId` (or `'*'`) with the failure instead. */
   failNext(operationId: string, failure: InjectedFailure, times?: number): void;
+  /**
+   * Carries out the next `times` calls of `operationId` (or `'*'`), then loses their answers:
+   * the connection is dropped (`lost`) or a 502 comes after a delay (`timeout`).
+   */
+  loseNextAnswer(operationId: string, lost?: LostAfterWrite, times?: number): void;
   /** Passes the next `times` response bodies of `operationId` through `rewrite` before validation. */
   rewriteNextResponse(operationId: string, rewrite: ResponseRewrite, times?: number): void;
   /**
@@ -127,10 +133,24 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       const { operationId } = exchange.call;
       const lost =
         operationId === undefined ? undefined : faults.takeLoss(operationId, faults.countCall(operationId));
-      calls.push(lost === undefined ? exchange.call : { ...exchange.call, lostAnswer: lost });
+      const after =
+        lost !== undefined || operationId === undefined || exchange.call.status >= 400
+          ? undefined
+          : faults.take(operationId, 'after')?.after;
+      calls.push(
+        lost !== undefined
+          ? { ...exchange.call, lostAnswer: lost }
+          : after === undefined
+            ? exchange.call
+            : { ...exchange.call, status: after.kind === 'lost' ? 0 : 502 },
+      );
       if (exchange.violation) violations.push(exchange.violation);
-      if (lost === 'socket') res.socket?.destroy();
+      if (lost === 'socket' || after?.kind === 'lost') res.socket?.destroy();
       else if (lost === 502) send(res, badGateway, state.now());
+      else if (after?.kind === 'timeout')
+        setTimeout(() => {
+          send(res, timeoutAnswer(), state.now());
+        }, after.delayMs);
       else send(res, exchange.answer, state.now());
     });
   });
@@ -148,6 +168,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     failNext: (operationId, failure, times = 1) => {
       checkOperation(operationId);
       faults.add(operationId, { kind: 'failure', failure }, times);
+    },
+    loseNextAnswer: (operationId, lost = { kind: 'lost' }, times = 1) => {
+      checkOperation(operationId);
+      faults.add(operationId, { kind: 'after', after: lost }, times);
     },
     rewriteNextResponse: (operationId, rewrite, times = 1) => {
       checkOperation(operationId);
@@ -332,6 +356,17 @@ function rateLimitSubject(actor: Actor): string {
   if (actor.kind === 'installation') return `installation ID ${actor.installation.id}`;
   if (actor.kind === 'user') return `user ID ${actor.account.id}`;
   return '127.0.0.1';
+}
+
+/** GitHub's answer when a request ran out of time, whether or not the work was done. */
+function timeoutAnswer(): ApiAnswer {
+  return {
+    status: 502,
+    body: {
+      message:
+        "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request and contact us if the problem persists.",
+    },
+  };
 }
 
 /** GitHub's response headers that clients read: rate-limit counters, request id, API version. */

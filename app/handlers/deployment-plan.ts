@@ -1,0 +1,300 @@
+/**
+ * The write phase every Deployment goes through (`/deploy`, `/rollback`, a release): the marker,
+ * the lock checked again, the Deployment, then the check run and the sticky row. Each write can
+ * be reconciled after a lost answer; once the Deployment exists the command has happened, and a
+ * later failure is reported as degraded, never as "could not carry out".
+ */
+import { checkRunName, renderCheckRun } from '../../src/github/check-runs.ts';
+import { createDeployment, type GitHubDeployment } from '../../src/github/deployments.ts';
+import type { RollgateConfig } from '../../src/config/types.ts';
+import {
+  decideDeploy,
+  inProgressMessage,
+  lockedMessage,
+  type ContextFacts,
+  type DeployFacts,
+  type DeployPlan,
+  type MarkerDeploymentFacts,
+} from '../decisions/deploy.ts';
+import { deploymentOwner, FINAL_STATES } from '../decisions/deployment-status.ts';
+import {
+  dropMarker,
+  ownedBy,
+  readEnvironmentState,
+  takeMarker,
+  type Marker,
+  type MarkerClaim,
+  type MarkerOwner,
+} from './environment-state.ts';
+import { byThisApp, type GitHubIo } from './github-io.ts';
+import { reconciledWrite } from './reconciled-write.ts';
+import { updateStickyRow } from './sticky.ts';
+
+/** A Deployment someone asked for, before the gates have looked at it. */
+export interface DeploymentOrder {
+  readonly environment: string;
+  readonly task: 'deploy' | 'deploy:rollback';
+  readonly version: string;
+  readonly requester: string;
+  readonly owner: MarkerOwner;
+  readonly pullNumber: number | undefined;
+  /** The Deployment's payload, besides what the plan adds (`comment_id` or `release` come from `owner`). */
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly description: string;
+  /** A redelivery or a repeat after a crash: look for each write's result before making it. */
+  readonly resume: boolean;
+}
+
+export type DeploymentOutcome =
+  | { readonly kind: 'refused'; readonly message: string }
+  | { readonly kind: 'dry-run'; readonly sha: string; readonly production: boolean }
+  | {
+      readonly kind: 'deployed';
+      readonly deployment: GitHubDeployment;
+      /** Extras that failed after the Deployment existed (check run, sticky comment). */
+      readonly degraded: readonly string[];
+    };
+
+/** The facts a plan needs that only some orders read: the marker's Deployment, the checks. */
+export type GateFacts = Omit<DeployFacts, 'markerDeployment' | 'contexts' | 'now'>;
+
+/** Reads what the gates still need, decides, and carries out the plan. */
+export async function deployThroughGates(
+  io: GitHubIo,
+  config: RollgateConfig,
+  order: DeploymentOrder,
+  gates: GateFacts,
+  now: () => number = Date.now,
+): Promise<DeploymentOutcome> {
+  const environment = config.environments.get(order.environment);
+  const target = 'sha' in gates.target ? gates.target.sha : undefined;
+  const [markerDeployment, contexts] = await Promise.all([
+    gates.marker !== undefined && !ownedBy(gates.marker, order.owner)
+      ? findMarkerDeployment(io, order.environment, gates.marker)
+      : undefined,
+    environment?.requires.checks === 'success' && target !== undefined ? readContexts(io, target) : undefined,
+  ]);
+  const decision = decideDeploy({ ...gates, markerDeployment, contexts, now: now() });
+  if (decision.kind === 'refuse') return { kind: 'refused', message: decision.message };
+  if (decision.kind === 'dry-run') return decision;
+  return carryOut(io, order, decision.plan, gates, now);
+}
+
+async function carryOut(
+  io: GitHubIo,
+  order: DeploymentOrder,
+  plan: DeployPlan,
+  gates: GateFacts,
+  now: () => number,
+): Promise<DeploymentOutcome> {
+  const claim = {
+    holder: order.requester,
+    reason: `${order.task === 'deploy' ? 'deploy' : 'rollback to'} ${order.version}`,
+    since: new Date(now()).toISOString(),
+    pullRequest: order.pullNumber,
+    owner: order.owner,
+  };
+  if (plan.marker !== 'ours') {
+    const takeOver = plan.marker === 'take-over' ? gates.marker?.sha : undefined;
+    const taken = await reconciledWrite<MarkerClaim>(
+      () => takeMarker(io.git, io.repo, plan.environment, claim, takeOver),
+      // A ref whose holder names this order's comment (or release) is ours: its answer was lost.
+      async () => ((await markerIsOurs(io, plan.environment, order.owner)) ? { kind: 'taken' } : undefined),
+    );
+    // A `/lock` that landed while the marker was being taken wins (`takeMarker` checks it again once held).
+    if (taken.kind === 'locked')
+      return {
+        kind: 'refused',
+        message: `${lockedMessage(plan.environment, taken.lock)} It was locked while this deploy started, so nothing was created.`,
+      };
+    if (taken.kind === 'busy' && !ownedBy(taken.marker, order.owner))
+      return { kind: 'refused', message: inProgressMessage(plan.environment, taken.marker) };
+  }
+
+  let deployment: GitHubDeployment;
+  try {
+    deployment = await createOwnDeployment(io, order, plan);
+  } catch (error) {
+    // Nothing was deployed: let the next request through.
+    await dropOwnMarker(io, plan.environment, order.owner);
+    throw error;
+  }
+  const degraded: string[] = [];
+  try {
+    await createCheckRun(io, order, plan, deployment);
+  } catch (error) {
+    io.log.warn({ err: error }, 'check run not created');
+    degraded.push(`the check \`${checkRunName(plan.environment)}\` could not be created`);
+  }
+  if (order.pullNumber !== undefined) {
+    try {
+      await updateStickyRow(io, order.pullNumber, {
+        environment: plan.environment,
+        state: 'queued',
+        version: order.version,
+        sha: deployment.sha,
+        by: order.requester,
+        deploymentId: deployment.id,
+        logUrl: undefined,
+        environmentUrl: plan.environmentUrl,
+        updatedAt: new Date(now()).toISOString(),
+      });
+    } catch (error) {
+      io.log.warn({ err: error }, 'sticky comment not updated');
+      degraded.push("the pull request's environments comment could not be updated");
+    }
+  }
+  return { kind: 'deployed', deployment, degraded };
+}
+
+async function ownMarker(io: GitHubIo, environment: string, owner: MarkerOwner): Promise<Marker | undefined> {
+  const marker = (await readEnvironmentState(io.git, io.repo, [environment])).markers.get(environment);
+  return marker !== undefined && ownedBy(marker, owner) ? marker : undefined;
+}
+
+async function markerIsOurs(io: GitHubIo, environment: string, owner: MarkerOwner): Promise<boolean> {
+  return (await ownMarker(io, environment, owner)) !== undefined;
+}
+
+/** Gives back this order's marker, and only it: one taken over since is someone else's. */
+async function dropOwnMarker(io: GitHubIo, environment: string, owner: MarkerOwner): Promise<void> {
+  const marker = await ownMarker(io, environment, owner);
+  if (marker !== undefined) await dropMarker(io.git, io.repo, environment, marker.sha);
+}
+
+/** This order's Deployment, found by its owner in the payload (`comment_id`, or `release`). */
+async function findOwnDeployment(
+  io: GitHubIo,
+  environment: string,
+  owner: MarkerOwner,
+): Promise<GitHubDeployment | undefined> {
+  const { data } = await io.octokit.rest.repos.listDeployments({ ...io.repo, environment, per_page: 30 });
+  return data.find((d) => {
+    const found = deploymentOwner(payloadOf(d));
+    return found !== undefined && found.kind === owner.kind && found.id === owner.id;
+  });
+}
+
+function payloadOf(deployment: GitHubDeployment): Record<string, unknown> {
+  const payload: unknown =
+    typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload;
+  return payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : {};
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function createOwnDeployment(
+  io: GitHubIo,
+  order: DeploymentOrder,
+  plan: DeployPlan,
+): Promise<GitHubDeployment> {
+  const find = () => findOwnDeployment(io, plan.environment, order.owner);
+  if (order.resume || plan.marker === 'ours') {
+    const existing = await find();
+    if (existing !== undefined) return existing;
+  }
+  const ownerField =
+    order.owner.kind === 'comment' ? { comment_id: order.owner.id } : { release: order.owner.id };
+  return reconciledWrite(
+    () =>
+      createDeployment(io.octokit.rest.repos, io.repo, {
+        ref: plan.sha,
+        environment: plan.environment,
+        task: order.task,
+        payload: { ...order.payload, ...ownerField },
+        description: order.description,
+        productionEnvironment: plan.production,
+        transientEnvironment: plan.transient,
+        requiredContexts: plan.requiredContexts,
+      }),
+    find,
+  );
+}
+
+async function createCheckRun(
+  io: GitHubIo,
+  order: DeploymentOrder,
+  plan: DeployPlan,
+  deployment: GitHubDeployment,
+): Promise<void> {
+  const name = checkRunName(plan.environment);
+  const find = async () => {
+    const { data } = await io.octokit.rest.checks.listForRef({
+      ...io.repo,
+      ref: deployment.sha,
+      check_name: name,
+      filter: 'all',
+    });
+    return data.check_runs.find((r) => r.external_id === String(deployment.id) && byThisApp(io, r.app))
+      ? true
+      : undefined;
+  };
+  if (order.resume && (await find())) return;
+  await reconciledWrite(async () => {
+    await io.octokit.rest.checks.create({
+      ...io.repo,
+      name,
+      head_sha: deployment.sha,
+      status: 'queued',
+      external_id: String(deployment.id),
+      output: renderCheckRun({
+        environment: plan.environment,
+        state: 'queued',
+        version: order.version,
+        sha: deployment.sha,
+        requester: order.requester,
+        deploymentId: deployment.id,
+        description: undefined,
+        logUrl: undefined,
+        environmentUrl: plan.environmentUrl,
+      }),
+    });
+    return true;
+  }, find);
+}
+
+/** What became of the Deployment a marker in the way was taken for. */
+async function findMarkerDeployment(
+  io: GitHubIo,
+  environment: string,
+  marker: Marker,
+): Promise<MarkerDeploymentFacts> {
+  if (marker.owner === undefined) return { kind: 'running', id: 0 };
+  const deployment = await findOwnDeployment(io, environment, marker.owner);
+  if (deployment === undefined) return { kind: 'none' };
+  const { data } = await io.octokit.rest.repos.listDeploymentStatuses({
+    ...io.repo,
+    deployment_id: deployment.id,
+    per_page: 1,
+  });
+  const state = data[0]?.state;
+  return state !== undefined && FINAL_STATES.has(state)
+    ? { kind: 'finished', id: deployment.id }
+    : { kind: 'running', id: deployment.id };
+}
+
+/**
+ * Every status context and check run on the commit, Rollgate's own check runs marked: GitHub's
+ * default `required_contexts` counts them all, so the next environment's deploy of the same commit
+ * would wait on the previous environment's `rollgate / <env>` run.
+ */
+async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> {
+  const [statuses, runs] = await Promise.all([
+    io.octokit.rest.repos.getCombinedStatusForRef({ ...io.repo, ref: sha, per_page: 100 }),
+    io.octokit.rest.checks.listForRef({ ...io.repo, ref: sha, filter: 'latest', per_page: 100 }),
+  ]);
+  return [
+    ...statuses.data.statuses.map((s) => ({ name: s.context, state: s.state, ours: false })),
+    ...runs.data.check_runs.map((r) => ({
+      name: r.name,
+      state: r.status === 'completed' ? (r.conclusion ?? 'failure') : 'pending',
+      ours: byThisApp(io, r.app) && r.name.startsWith('rollgate / '),
+    })),
+  ];
+}
