@@ -36,7 +36,7 @@ export async function rollbackCommand(
       );
     case 'already-running':
       return refuse(
-        `${code(choice.target.version)} already runs in ${env} (Deployment #${choice.current.id}, ${choice.current.state ?? 'queued'}): it is the previous good version, so there is nothing to roll back. To go further back, name the version: \`/rollback ${command.environment} <version>\`.`,
+        `${code(choice.target.version)} already runs in ${env} (Deployment #${choice.current.id}): it is the previous good version, so there is nothing to roll back. To go further back, name the version: \`/rollback ${command.environment} <version>\`.`,
       );
     case 'rollback':
       break;

@@ -40,7 +40,10 @@ export async function statusCommand(
           : choice.kind === 'already-running'
             ? `${cell(choice.target.version)} (runs)`
             : '—';
-      const state = `${current.state ?? 'queued'}${current.task === 'deploy:rollback' ? ' (rollback)' : ''}`;
+      // GitHub marks a succeeded deployment `inactive` once any later one succeeds — a workflow
+      // job's included — yet the newest of Rollgate's own is still what runs.
+      const reached = current.state === 'inactive' ? 'success' : (current.state ?? 'queued');
+      const state = `${reached}${current.task === 'deploy:rollback' ? ' (rollback)' : ''}`;
       const since = `${current.since.slice(0, 16).replace('T', ' ')} UTC`;
       const by = current.requester === undefined ? '—' : mention(current.requester);
       return `| ${name} | ${state} | ${cell(current.version)} | \`${current.sha.slice(0, 7)}\` | ${by} | ${since} | ${back} | ${lock} |`;
