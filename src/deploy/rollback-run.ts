@@ -251,7 +251,7 @@ async function restoreAfterFailure(
     const why = rolloutFailureOf(name, back, describePodFailure);
     now.push(
       why === undefined
-        ? `${name} runs ${before} again, as before the rollback`
+        ? `${name} runs ${before} again`
         : `${name} runs ${target}; restoring ${before} failed too (${why})`,
     );
   }
