@@ -131,14 +131,24 @@ export async function runRollback(
       if (failure !== undefined) break;
       timeline.mark('rolled back', rollout.message);
     }
-    if (failure === undefined) await recordSuccess(spec, ports, attempts);
-    else {
-      timeline.mark('failed', failure);
-      runningNow = await restoreAfterFailure(spec, ports, attempts);
-      timeline.mark('rolled back', runningNow);
-    }
   } catch (error) {
-    failure = error instanceof RollgateError ? error.render() : (error as Error).message;
+    failure = describe(error);
+  }
+  if (failure === undefined) {
+    // Bookkeeping only: a cluster that refuses it must not undo a rollback that worked.
+    await recordSuccess(spec, ports, attempts).catch((error: unknown) => {
+      ports.log(
+        `warning: could not record rollgate.dev/outcome on the ReplicaSets: ${describe(error)} A later rollback without a target cannot tell which revisions were good.`,
+      );
+    });
+  }
+  if (failure !== undefined && attempts.length > 0) {
+    timeline.mark('failed', failure);
+    // The failure stays what it was; a restore that breaks too is part of what runs now.
+    runningNow = await restoreAfterFailure(spec, ports, attempts).catch(
+      (error: unknown) => `restoring what ran before failed: ${describe(error)}`,
+    );
+    timeline.mark('rolled back', runningNow);
   }
   const results = attempts.map((a) => a.result);
   const rolledBackTo = results.map(describeTarget).join(', ');
@@ -171,6 +181,10 @@ export async function runRollback(
     failure,
     runningNow,
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof RollgateError ? error.render() : (error as Error).message;
 }
 
 function watch(spec: RollbackSpec, ports: RollbackPorts, name: string): Promise<RolloutResult> {
@@ -220,14 +234,14 @@ async function restoreAfterFailure(
   attempts: readonly Attempt[],
 ): Promise<string> {
   const failed = attempts.at(-1);
-  if (failed?.rollout.revision !== undefined)
-    await recordOutcome(
-      ports.cluster,
-      spec.namespace,
-      failed.prepared.name,
-      failed.rollout.revision,
-      'failed',
-    );
+  if (failed?.rollout.outcome === 'failed' && failed.rollout.revision !== undefined) {
+    const { name } = failed.prepared;
+    const revision = failed.rollout.revision;
+    // Bookkeeping must not stand in the way of restoring what ran.
+    await recordOutcome(ports.cluster, spec.namespace, name, revision, 'failed').catch((error: unknown) => {
+      ports.log(`warning: could not record revision ${revision} of ${name} as failed: ${describe(error)}`);
+    });
+  }
   const now: string[] = [];
   for (const { prepared, result, rollout } of [...attempts].reverse()) {
     const { name, fromRevision, fromVersion } = prepared;
