@@ -100,17 +100,18 @@ void core.runAction(async () => {
       '|---|---:|---:|---|---|',
       ...outcome.results.map(
         (r, i) =>
-          `| ${deployments[i] ?? ''} | ${r.fromRevision ?? '—'} | ${r.toRevision} | ${r.version ?? '—'} | ${r.kind === 'skipped' ? r.message : 'rolled back'} |`,
+          `| ${deployments[i] ?? ''} | ${r.fromRevision ?? '—'} | ${r.toRevision} | ${r.version ?? '—'} | ${r.kind === 'skipped' ? 'already running' : 'rolled back'} |`,
       ),
       '',
       ...(outcome.failure === undefined ? [] : [`**What failed:** ${outcome.failure}`, '']),
+      ...(outcome.runningNow === undefined ? [] : [`**Now running:** ${outcome.runningNow}.`, '']),
     ].join('\n'),
   );
   if (outcome.failure !== undefined)
     throw new RollgateError(
       `Rolling back ${environment} failed: ${outcome.failure}`,
-      '',
-      'See the job summary; the cluster may run a mix of versions until a rollback succeeds.',
+      outcome.runningNow === undefined ? '' : `What runs now: ${outcome.runningNow}.`,
+      'See the job summary; fix the version forward, or roll back to another one with to-version.',
     );
   core.info(`Rolled back ${environment} to ${outcome.rolledBackTo}.`);
 });

@@ -1,44 +1,49 @@
 import type { Command } from '../commands/parse.ts';
-import { liveDeployments, payloadVersion } from '../../src/github/deployments.ts';
+import { rollgateHistory } from '../../src/github/deployments.ts';
+import { code } from '../../src/github/markdown.ts';
+import { chooseRollbackTarget } from '../../src/github/rollback-target.ts';
 import { deployThroughGates } from './deployment-plan.ts';
 import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 /**
  * `/rollback <env> [<version or deployment id>]`: a `deploy:rollback` Deployment aimed at the
- * last good version before the current one (or the one named), for the workflow's rollback action.
+ * previous good version (or the one named), for the workflow's rollback action. The target is
+ * chosen from Rollgate's own records only, by the same rule as the action's.
  */
 export async function rollbackCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'rollback' }>,
 ): Promise<CommandResult> {
   const environment = run.config.environments.get(command.environment);
+  const env = code(command.environment);
   if (environment === undefined) {
     return refuse(
-      `There is no environment \`${command.environment}\`. This repository's environments: ${environmentList(run.config)}.`,
+      `There is no environment ${env}. This repository's environments: ${environmentList(run.config)}.`,
     );
   }
   const repos = run.context.octokit.rest.repos;
-  // Without a target: the newest live deploy is what runs now, the one before it is the last good version.
-  const successful = await liveDeployments(
-    repos,
-    run.repo,
-    command.environment,
-    'deploy',
-    command.target === undefined ? 2 : undefined,
-  );
-  const target =
-    command.target === undefined
-      ? successful[1]
-      : successful.find((d) => String(d.id) === command.target || payloadVersion(d) === command.target);
-  if (target === undefined) {
-    const known = successful.map((d) => payloadVersion(d) ?? `#${d.id}`).join(', ');
-    return refuse(
-      command.target === undefined
-        ? `There is no earlier successful deploy of \`${command.environment}\` to roll back to.`
-        : `No successful deploy of \`${command.environment}\` matches \`${command.target}\`. Known good: ${known || 'none'}.`,
-    );
+  const history = await rollgateHistory(repos, run.repo, command.environment);
+  const choice = chooseRollbackTarget(history, command.target);
+  switch (choice.kind) {
+    case 'never-deployed':
+      return refuse(`Rollgate has not deployed to ${env} yet: there is nothing to roll back.`);
+    case 'no-earlier-good':
+      return refuse(
+        `There is no good deploy of ${env} before the current one (${code(choice.current.version)}, Deployment #${choice.current.id}) to roll back to. Name a version to go to: \`/rollback ${command.environment} <version>\`.`,
+      );
+    case 'no-match':
+      return refuse(
+        `No successful deploy of ${env} matches ${code(choice.target)}. Known good: ${choice.known.length === 0 ? 'none' : choice.known.map((v) => code(v)).join(', ')}.`,
+      );
+    case 'already-running':
+      return refuse(
+        `${code(choice.target.version)} already runs in ${env} (Deployment #${choice.current.id}): it is the previous good version, so there is nothing to roll back. To go further back, name the version: \`/rollback ${command.environment} <version>\`.`,
+      );
+    case 'rollback':
+      break;
   }
-  const version = payloadVersion(target) ?? target.sha.slice(0, 7);
+  const { target } = choice;
+  const version = target.version;
   // Through the same gates, lock and marker as `/deploy` (the target is a commit Rollgate deployed).
   const outcome = await deployThroughGates(
     run.io,
@@ -55,6 +60,7 @@ export async function rollbackCommand(
         requester: run.user,
         pull_request: run.pull.number,
         rollback_to_deployment: target.id,
+        rolled_back_from: choice.current.version,
       },
       description: `Rollback of ${command.environment} to ${version} for @${run.user}`,
       resume: run.resume,
@@ -77,6 +83,6 @@ export async function rollbackCommand(
   const deployment = outcome.deployment;
   return {
     ok: true,
-    message: `Rolling \`${command.environment}\` back to \`${version}\` (Deployment #${target.id}, \`${target.sha.slice(0, 7)}\`): rollback Deployment #${deployment.id} created.`,
+    message: `Rolling ${env} back to ${code(target.version)} (Deployment #${target.id}, \`${target.sha.slice(0, 7)}\`) from ${code(choice.current.version)}: rollback Deployment #${deployment.id} created.`,
   };
 }

@@ -1,10 +1,14 @@
 import type { Command } from '../commands/parse.ts';
-import { latestStatus, payloadVersion } from '../../src/github/deployments.ts';
+import { rollgateHistory } from '../../src/github/deployments.ts';
 import { readEnvironmentRefs, readLockHolder, type GitRefsApi } from '../../src/github/environment-refs.ts';
-import { cell } from '../../src/github/markdown.ts';
+import { cell, mention } from '../../src/github/markdown.ts';
+import { chooseRollbackTarget } from '../../src/github/rollback-target.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
 
-/** `/status [<env>]`: what runs where, since when and by whom, from the Deployments API; and the locks. */
+/**
+ * `/status [<env>]`: what runs where, since when and by whom, and what `/rollback` would go back
+ * to — from Rollgate's own Deployments (not those GitHub makes for workflow jobs); and the locks.
+ */
 export async function statusCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'status' }>,
@@ -16,37 +20,40 @@ export async function statusCommand(
   const repos = run.context.octokit.rest.repos;
   const git = run.context.octokit.rest.git as unknown as GitRefsApi;
   const refs = await readEnvironmentRefs(git, run.repo);
-  const rows: string[] = [];
-  for (const name of names) {
-    const { data: deployments } = await repos.listDeployments({
-      ...run.repo,
-      environment: name,
-      per_page: 1,
-    });
-    const latest = deployments[0];
-    const lockSha = refs.locks.get(name);
-    const lock =
-      lockSha === undefined
-        ? '—'
-        : await readLockHolder(git, run.repo, lockSha).then(
-            (h) => `🔒 @${h.holder}${h.reason ? `: ${cell(h.reason)}` : ''}`,
-          );
-    if (latest === undefined) {
-      rows.push(`| ${name} | never deployed | — | — | — | — | ${lock} |`);
-      continue;
-    }
-    const status = await latestStatus(repos, run.repo, latest.id);
-    const by = (latest.payload as { requester?: string } | null)?.requester ?? latest.creator?.login ?? '?';
-    const state = status?.state ?? 'pending';
-    rows.push(
-      `| ${name} | ${state}${latest.task === 'deploy:rollback' ? ' (rollback)' : ''} | ${cell(payloadVersion(latest) ?? '—')} | \`${latest.sha.slice(0, 7)}\` | @${by} | ${(status?.updated_at ?? latest.created_at).slice(0, 16).replace('T', ' ')} UTC | ${lock} |`,
-    );
-  }
+  const rows = await Promise.all(
+    names.map(async (name) => {
+      const lockSha = refs.locks.get(name);
+      const [history, lock] = await Promise.all([
+        rollgateHistory(repos, run.repo, name),
+        lockSha === undefined
+          ? '—'
+          : readLockHolder(git, run.repo, lockSha).then(
+              (h) => `🔒 ${mention(h.holder)}${h.reason ? `: ${cell(h.reason)}` : ''}`,
+            ),
+      ]);
+      const current = history[0];
+      if (current === undefined) return `| ${name} | never deployed | — | — | — | — | — | ${lock} |`;
+      const choice = chooseRollbackTarget(history);
+      const back =
+        choice.kind === 'rollback'
+          ? cell(choice.target.version)
+          : choice.kind === 'already-running'
+            ? `${cell(choice.target.version)} (runs)`
+            : '—';
+      // GitHub marks a succeeded deployment `inactive` once any later one succeeds — a workflow
+      // job's included — yet the newest of Rollgate's own is still what runs.
+      const reached = current.state === 'inactive' ? 'success' : (current.state ?? 'queued');
+      const state = `${reached}${current.task === 'deploy:rollback' ? ' (rollback)' : ''}`;
+      const since = `${current.since.slice(0, 16).replace('T', ' ')} UTC`;
+      const by = current.requester === undefined ? '—' : mention(current.requester);
+      return `| ${name} | ${state} | ${cell(current.version)} | \`${current.sha.slice(0, 7)}\` | ${by} | ${since} | ${back} | ${lock} |`;
+    }),
+  );
   return {
     ok: true,
     message: [
-      '| Environment | State | Version | Commit | By | Since | Lock |',
-      '|---|---|---|---|---|---|---|',
+      '| Environment | State | Version | Commit | By | Since | Rollback to | Lock |',
+      '|---|---|---|---|---|---|---|---|',
       ...rows,
     ].join('\n'),
   };

@@ -1,4 +1,5 @@
 import { autoscalerOf, withoutReplicas } from '../kubernetes/autoscalers.ts';
+import { SHA_ANNOTATION, VERSION_ANNOTATION } from '../kubernetes/annotations.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { derivedDeployment } from './derived-deployment.ts';
@@ -17,6 +18,11 @@ export const COLOR_LABEL = 'rollgate.dev/color';
  * to the live one; only when it has rolled out does the Service's selector switch to it. The
  * health check then runs against live traffic; if it fails the selector switches back at once,
  * since the old colour was never touched.
+ *
+ * Nothing else is left running: once a switch holds, the plain Deployment (live only before the
+ * first switch) is scaled to zero; a colour that failed is scaled to zero (with auto-rollback).
+ * The live colour and the previous one, kept for an instant switch-back, are the only ones with
+ * pods.
  */
 export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyResult> {
   const { spec, ports } = ctx;
@@ -54,6 +60,7 @@ export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyRes
   const notReady = rolloutFailureOf(name, rollout, describePodFailure);
   if (notReady !== undefined) {
     ctx.mark('failed', `${notReady}; traffic stays on ${liveName}`);
+    if (spec.autoRollback) await scaleToZero(ctx, name, 'its rollout failed');
     return {
       ...base_,
       failure: notReady,
@@ -76,6 +83,8 @@ export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyRes
   const failure = healthFailure(health);
   if (failure === undefined) {
     if (health !== undefined) ctx.mark('healthy', `${health.urls.length} URL(s) healthy on ${idle}`);
+    if ((base.spec?.replicas ?? 1) !== 0)
+      await scaleToZero(ctx, baseName, `service ${serviceName} selects the colours now`);
     return {
       ...base_,
       failure: undefined,
@@ -97,12 +106,20 @@ export async function deployBlueGreen(ctx: StrategyContext): Promise<StrategyRes
   );
   const reverted = `switched service ${serviceName} back to ${liveName}`;
   ctx.mark('rolled back', reverted);
+  await scaleToZero(ctx, name, 'it failed its health check');
   return {
     ...base_,
     failure,
     podFailures: [],
     health,
     reverted,
-    revertedToVersion: source.metadata?.annotations?.['rollgate.dev/version'],
+    revertedToVersion: source.metadata?.annotations?.[VERSION_ANNOTATION],
+    revertedToSha: source.metadata?.annotations?.[SHA_ANNOTATION],
   };
+}
+
+/** Scales a Deployment that serves no traffic to zero replicas (it stays, for its history). */
+async function scaleToZero(ctx: StrategyContext, name: string, why: string): Promise<void> {
+  await ctx.ports.cluster.patchDeployment(ctx.spec.namespace, name, { spec: { replicas: 0 } }, 'merge');
+  ctx.ports.log(`scaled deployment ${name} to 0 replicas: ${why}`);
 }

@@ -62,6 +62,7 @@ export async function deployCanary(ctx: StrategyContext): Promise<StrategyResult
       health,
       reverted,
       revertedToVersion: stable.metadata?.annotations?.['rollgate.dev/version'],
+      revertedToSha: stable.metadata?.annotations?.['rollgate.dev/sha'],
       rollbacks: [],
     };
   };

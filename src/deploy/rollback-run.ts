@@ -6,7 +6,10 @@ import {
   type Repo,
 } from '../github/deployments.ts';
 import type { DeploymentEvent } from '../github/deployment-event.ts';
+import { outcomeOf } from '../kubernetes/annotations.ts';
 import type { Cluster } from '../kubernetes/cluster.ts';
+import { recordOutcome } from '../kubernetes/outcome.ts';
+import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import {
   applyRollback,
   prepareRollback,
@@ -14,7 +17,8 @@ import {
   type RollbackResult,
   type RollbackTarget,
 } from '../kubernetes/rollback.ts';
-import { waitForRollout } from '../kubernetes/rollout-watch.ts';
+import { waitForRollout, type RolloutResult } from '../kubernetes/rollout-watch.ts';
+import { rolloutFailureOf } from './strategy.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
 export interface RollbackSpec {
@@ -48,12 +52,31 @@ export interface RollbackOutcome {
   readonly durationMs: number;
   readonly timeline: readonly TimelineEntry[];
   readonly failure: string | undefined;
+  /** After a failure: what runs now (what ran before, restored, or the failing target). */
+  readonly runningNow: string | undefined;
 }
 
 /**
- * Returns each Deployment to its previous (or a named) revision or version with kubectl's undo,
- * waits for the rollout, and records it as a `deploy:rollback` GitHub Deployment (or reports on
- * the one a `deployment` event carries), so the Deployments tab tells what runs.
+ * Container restarts of a rollback's new pods that fail it at once: the deploy action's default
+ * `restart-threshold`. A rollback target that crash-loops is as failed as a deploy that does.
+ */
+const RESTART_THRESHOLD = 3;
+
+/** One Deployment of the rollback once its undo was applied and its rollout watched. */
+interface Attempt {
+  readonly prepared: PreparedRollback;
+  readonly result: RollbackResult;
+  readonly rollout: RolloutResult;
+}
+
+/**
+ * Returns each Deployment to its previous good (or a named) revision or version with kubectl's
+ * undo, waits for the rollout — failing fast on crash-looping or unpullable pods, as a deploy
+ * does — and records it as a `deploy:rollback` GitHub Deployment of the commit that runs again
+ * (or reports on the one a `deployment` event carries), so the Deployments tab tells what runs.
+ * Each ReplicaSet gets its outcome: the revision returned to `success`, the one left
+ * `rolled-back`. When the target fails, what ran before is restored (unless Rollgate had
+ * recorded it failed too) and the failure says what runs now.
  */
 export async function runRollback(
   spec: RollbackSpec,
@@ -69,16 +92,20 @@ export async function runRollback(
 
   let deploymentId = facts.event?.id;
   if (github && deploymentId === undefined) {
+    const first = prepared[0];
+    const version = first?.version ?? spec.target.version;
     const created = await createDeployment(github.api, github.repo, {
-      ref: facts.sha,
+      // The commit of the version that runs again, not the workflow's: the Deployments tab shows it.
+      ref: prepared.find((p) => p.sha !== undefined)?.sha ?? facts.sha,
       environment: spec.environment,
       task: 'deploy:rollback',
       payload: {
         reason: spec.reason,
-        ...(spec.target.version ? { version: spec.target.version } : {}),
+        ...(version ? { version } : {}),
+        ...(first?.fromVersion ? { rolled_back_from: first.fromVersion } : {}),
         ...(spec.target.revision ? { revision: spec.target.revision } : {}),
       },
-      description: `Rollback of ${spec.environment}${spec.reason ? `: ${spec.reason}` : ''}`,
+      description: `Rollback of ${spec.environment}${version ? ` to ${version}` : ''}${spec.reason ? `: ${spec.reason}` : ''}`,
       requiredContexts: [],
     });
     deploymentId = created.id;
@@ -90,37 +117,43 @@ export async function runRollback(
     });
   }
 
-  const results: RollbackResult[] = [];
+  const attempts: Attempt[] = [];
   let failure: string | undefined;
+  let runningNow: string | undefined;
   try {
     for (const plan of prepared) {
-      const name = plan.name;
       const result = await applyRollback(cluster, plan);
-      results.push(result);
       ports.log(`[${(timeline.elapsed() / 1000).toFixed(1)} s] ${result.message}`);
       timeline.mark('rolling back', result.message);
-      const rollout = await waitForRollout({
-        kubeConfig: cluster.kubeConfig,
-        namespace: spec.namespace,
-        name,
-        timeoutMs: spec.timeoutMs,
-        restartThreshold: undefined,
-        now: ports.now,
-        onProgress: ports.log,
-      });
-      if (rollout.outcome === 'failed') {
-        failure = `${name}: ${rollout.message}`;
-        break;
-      }
+      const rollout = await watch(spec, ports, plan.name);
+      attempts.push({ prepared: plan, result, rollout });
+      failure = rolloutFailureOf(plan.name, rollout, describePodFailure);
+      if (failure !== undefined) break;
       timeline.mark('rolled back', rollout.message);
     }
   } catch (error) {
-    failure = error instanceof RollgateError ? error.render() : (error as Error).message;
+    failure = describe(error);
   }
-  const rolledBackTo = results
-    .map((r) => (r.version ? `${r.version} (revision ${r.toRevision})` : `revision ${r.toRevision}`))
-    .join(', ');
+  if (failure === undefined) {
+    // Bookkeeping only: a cluster that refuses it must not undo a rollback that worked.
+    await recordSuccess(spec, ports, attempts).catch((error: unknown) => {
+      ports.log(
+        `warning: could not record rollgate.dev/outcome on the ReplicaSets: ${describe(error)} A later rollback without a target cannot tell which revisions were good.`,
+      );
+    });
+  }
+  if (failure !== undefined && attempts.length > 0) {
+    timeline.mark('failed', failure);
+    // The failure stays what it was; a restore that breaks too is part of what runs now.
+    runningNow = await restoreAfterFailure(spec, ports, attempts).catch(
+      (error: unknown) => `restoring what ran before failed: ${describe(error)}`,
+    );
+    timeline.mark('rolled back', runningNow);
+  }
+  const results = attempts.map((a) => a.result);
+  const rolledBackTo = results.map(describeTarget).join(', ');
   if (github && deploymentId !== undefined) {
+    const allSkipped = results.length > 0 && results.every((r) => r.kind === 'skipped');
     await setDeploymentStatus(
       github.api,
       github.repo,
@@ -128,7 +161,13 @@ export async function runRollback(
       failure === undefined ? 'success' : 'failure',
       {
         logUrl: facts.runUrl,
-        description: failure === undefined ? `Rolled back to ${rolledBackTo}` : `Rollback failed: ${failure}`,
+        // What runs now comes first: GitHub keeps 140 characters, and pod messages are long.
+        description:
+          failure !== undefined
+            ? `${runningNow ? `${runningNow} after: ` : 'Rollback failed: '}${failure}`
+            : allSkipped
+              ? `Already running the previous good version: ${rolledBackTo}`
+              : `Rolled back to ${rolledBackTo}`,
       },
     );
   }
@@ -140,5 +179,95 @@ export async function runRollback(
     durationMs: timeline.elapsed(),
     timeline: timeline.entries,
     failure,
+    runningNow,
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof RollgateError ? error.render() : (error as Error).message;
+}
+
+function watch(spec: RollbackSpec, ports: RollbackPorts, name: string): Promise<RolloutResult> {
+  return waitForRollout({
+    kubeConfig: ports.cluster.kubeConfig,
+    namespace: spec.namespace,
+    name,
+    timeoutMs: spec.timeoutMs,
+    restartThreshold: RESTART_THRESHOLD,
+    now: ports.now,
+    onProgress: ports.log,
+  });
+}
+
+/** `1.1.0 (revision 2)`, or `1.1.0 (already running as revision 4)` when nothing had to change. */
+function describeTarget(result: RollbackResult): string {
+  const what = result.version ?? `revision ${result.toRevision}`;
+  if (result.kind === 'skipped')
+    return `${what} (already running${result.fromRevision === undefined ? '' : ` as revision ${result.fromRevision}`})`;
+  return result.version ? `${result.version} (revision ${result.toRevision})` : what;
+}
+
+/** The revisions returned to are good; the ones they replaced were rolled back. */
+async function recordSuccess(
+  spec: RollbackSpec,
+  ports: RollbackPorts,
+  attempts: readonly Attempt[],
+): Promise<void> {
+  for (const { prepared, result, rollout } of attempts) {
+    if (result.kind === 'skipped') continue;
+    if (rollout.revision !== undefined)
+      await recordOutcome(ports.cluster, spec.namespace, prepared.name, rollout.revision, 'success');
+    if (prepared.fromRevision !== undefined)
+      await recordOutcome(ports.cluster, spec.namespace, prepared.name, prepared.fromRevision, 'rolled-back');
+  }
+}
+
+/**
+ * The target failed: it is recorded `failed`, and every Deployment this rollback changed goes
+ * back to the revision it ran before — as a failed deploy is reverted — unless Rollgate had
+ * recorded that one as failed or rolled back too (bringing back a known-bad version helps no one).
+ * Returns what runs now, in words.
+ */
+async function restoreAfterFailure(
+  spec: RollbackSpec,
+  ports: RollbackPorts,
+  attempts: readonly Attempt[],
+): Promise<string> {
+  const failed = attempts.at(-1);
+  if (failed?.rollout.outcome === 'failed' && failed.rollout.revision !== undefined) {
+    const { name } = failed.prepared;
+    const revision = failed.rollout.revision;
+    // Bookkeeping must not stand in the way of restoring what ran.
+    await recordOutcome(ports.cluster, spec.namespace, name, revision, 'failed').catch((error: unknown) => {
+      ports.log(`warning: could not record revision ${revision} of ${name} as failed: ${describe(error)}`);
+    });
+  }
+  const now: string[] = [];
+  for (const { prepared, result, rollout } of [...attempts].reverse()) {
+    const { name, fromRevision, fromVersion } = prepared;
+    const before = `${fromVersion ?? 'the previous version'} (revision ${fromRevision ?? '?'})`;
+    const target = `${result.version ?? 'the target'} (revision ${rollout.revision ?? result.toRevision})`;
+    if (result.kind === 'skipped' || fromRevision === undefined) {
+      now.push(`${name} runs ${target}`);
+      continue;
+    }
+    const restore = await prepareRollback(ports.cluster, spec.namespace, name, { revision: fromRevision });
+    const recorded = outcomeOf(restore.plan.replicaSet);
+    if (recorded === 'failed' || recorded === 'rolled-back') {
+      now.push(
+        `${name} runs ${target}, whose rollout failed; ${before} was recorded ${recorded} and is not restored`,
+      );
+      continue;
+    }
+    const restored = await applyRollback(ports.cluster, restore);
+    ports.log(`restoring what ran before: ${restored.message}`);
+    const back = await watch(spec, ports, name);
+    const why = rolloutFailureOf(name, back, describePodFailure);
+    now.push(
+      why === undefined
+        ? `${name} runs ${before} again`
+        : `${name} runs ${target}; restoring ${before} failed too (${why})`,
+    );
+  }
+  return now.reverse().join('; ');
 }

@@ -9,8 +9,9 @@ import type { DeploymentEvent } from '../github/deployment-event.ts';
 import { runHealthCheck, type HealthReport } from '../health/check.ts';
 import type { HealthProber } from '../health/probe.ts';
 import type { HealthCheckSpec } from '../health/spec.ts';
-import { traceAnnotations } from '../kubernetes/annotations.ts';
+import { traceAnnotations, type RevisionOutcome } from '../kubernetes/annotations.ts';
 import type { Cluster } from '../kubernetes/cluster.ts';
+import { recordOutcome } from '../kubernetes/outcome.ts';
 import type { PodFailure } from '../kubernetes/pod-failures.ts';
 import type { RollbackResult } from '../kubernetes/rollback.ts';
 import { waitForRollout } from '../kubernetes/rollout-watch.ts';
@@ -94,6 +95,9 @@ export async function runDeploy(
     });
   }
 
+  // The revision each Deployment's own rollout reached (its first fail-fast watch; a revert's
+  // watch comes later and has fail-fast off): the ReplicaSet that gets this deploy's outcome.
+  const rolledOut = new Map<string, number>();
   const context: StrategyContext = {
     spec,
     facts,
@@ -107,8 +111,8 @@ export async function runDeploy(
       runUrl: facts.runUrl,
       actor: facts.actor,
     }),
-    watch: (namespace, name, failFast = true) =>
-      waitForRollout({
+    watch: async (namespace, name, failFast = true) => {
+      const rollout = await waitForRollout({
         kubeConfig: cluster.kubeConfig,
         namespace,
         name,
@@ -116,7 +120,12 @@ export async function runDeploy(
         restartThreshold: failFast ? spec.restartThreshold : undefined,
         now: ports.now,
         onProgress: ports.log,
-      }),
+      });
+      const key = `${namespace}/${name}`;
+      if (failFast && rollout.revision !== undefined && !rolledOut.has(key))
+        rolledOut.set(key, rollout.revision);
+      return rollout;
+    },
     checkHealth: async () => {
       if (facts.health === undefined) return undefined;
       const prober = await ports.createProber();
@@ -144,6 +153,10 @@ export async function runDeploy(
     throw error;
   }
 
+  const status =
+    result.failure === undefined ? 'success' : result.reverted === undefined ? 'failure' : 'rolled-back';
+  await recordOutcomes(ports, result, rolledOut, status === 'failure' ? 'failed' : status);
+
   let rollbackDeploymentId: number | undefined;
   if (github && deploymentId !== undefined) {
     if (result.failure === undefined) {
@@ -164,8 +177,7 @@ export async function runDeploy(
     }
   }
   return {
-    status:
-      result.failure === undefined ? 'success' : result.reverted === undefined ? 'failure' : 'rolled-back',
+    status,
     deploymentId,
     revision: result.revision,
     previousRevision: result.previousRevision,
@@ -203,7 +215,38 @@ async function createGitHubDeployment(
   return deployment.id;
 }
 
-/** An automatic revert is its own GitHub Deployment (`task: deploy:rollback`) of what runs again. */
+/**
+ * Writes the deploy's outcome on the ReplicaSet of each changed Deployment's new revision, where
+ * a later rollback without a target reads it. The deploy is over by now: a cluster that refuses
+ * the write is reported in the log rather than turning a finished deploy into an error.
+ */
+async function recordOutcomes(
+  ports: DeployPorts,
+  result: StrategyResult,
+  rolledOut: ReadonlyMap<string, number>,
+  outcome: RevisionOutcome,
+): Promise<void> {
+  for (const { namespace, name } of result.deployments) {
+    const revision = rolledOut.get(`${namespace}/${name}`);
+    if (revision === undefined) continue;
+    try {
+      const replicaSet = await recordOutcome(ports.cluster, namespace, name, revision, outcome);
+      if (replicaSet !== undefined)
+        ports.log(`recorded rollgate.dev/outcome=${outcome} on replicaset ${replicaSet}`);
+    } catch (error) {
+      ports.log(
+        `warning: could not record the outcome of ${name} revision ${revision}: ${error instanceof RollgateError ? error.render() : (error as Error).message} A rollback without a target cannot tell whether this revision was good.`,
+      );
+    }
+  }
+}
+
+/**
+ * An automatic revert is its own GitHub Deployment (`task: deploy:rollback`) of what runs again:
+ * its ref is the commit of that version (`rollgate.dev/sha` where it was recorded), so the
+ * Deployments tab shows the commit that runs, not the one that failed. Only a version Rollgate
+ * never stamped falls back to the failed deploy's commit, since GitHub needs some ref.
+ */
 async function recordRevert(
   github: NonNullable<DeployPorts['github']>,
   spec: DeploySpec,
@@ -213,7 +256,10 @@ async function recordRevert(
 ): Promise<number> {
   try {
     const deployment = await createDeployment(github.api, github.repo, {
-      ref: facts.sha || facts.ref,
+      ref:
+        result.revertedToSha ??
+        result.rollbacks.find((r) => r.sha !== undefined)?.sha ??
+        (facts.sha || facts.ref),
       environment: spec.environment,
       task: 'deploy:rollback',
       payload: {

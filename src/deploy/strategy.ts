@@ -37,6 +37,8 @@ export interface StrategyResult {
   readonly reverted: string | undefined;
   /** The version that runs again after the revert, when known. */
   readonly revertedToVersion: string | undefined;
+  /** The commit of the version that runs again (`rollgate.dev/sha`), when known; rollbacks carry their own. */
+  readonly revertedToSha?: string | undefined;
   readonly rollbacks: readonly RollbackResult[];
 }
 

@@ -186,11 +186,94 @@ export async function liveDeployments(
 
 /** The `version` a Rollgate deployment carries in its payload, if any. */
 export function payloadVersion(deployment: GitHubDeployment): string | undefined {
+  const version = payloadObject(deployment)?.version;
+  return typeof version === 'string' && version !== '' ? version : undefined;
+}
+
+/**
+ * A GitHub Deployment that Rollgate made, as Rollgate reads its own record: what it deployed
+ * (version, commit), its newest state, and — for a rollback — the deployment it reverted.
+ */
+export interface RollgateDeployment {
+  readonly id: number;
+  readonly task: 'deploy' | 'deploy:rollback';
+  readonly version: string;
+  readonly sha: string;
+  /** The newest status' state; undefined before the first status. */
+  readonly state: DeploymentState | undefined;
+  readonly requester: string | undefined;
+  /** When its newest status (or, without one, the deployment) was written. */
+  readonly since: string;
+  /** A rollback's `failed_deployment_id`: the deployment it reverted, when it names one. */
+  readonly replaces: number | undefined;
+}
+
+const DEPLOYMENT_STATES: readonly DeploymentState[] = [
+  'error',
+  'failure',
+  'inactive',
+  'in_progress',
+  'queued',
+  'pending',
+  'success',
+];
+
+/**
+ * Reads a GitHub Deployment as a Rollgate record, or undefined when Rollgate did not make it.
+ * Rollgate's deployments (`deploy` or `deploy:rollback`) always carry the `version` in their
+ * payload; the Deployments GitHub creates itself for workflow jobs that declare `environment:`
+ * carry none of ours (PLATFORM-NOTES, "What GitHub does that a test server must model") and
+ * tell nothing about what runs.
+ */
+export function rollgateDeployment(
+  deployment: GitHubDeployment,
+  status: GitHubDeploymentStatus | undefined,
+): RollgateDeployment | undefined {
+  const version = payloadVersion(deployment);
+  const task = deployment.task;
+  if (version === undefined || (task !== 'deploy' && task !== 'deploy:rollback')) return undefined;
+  const payload = payloadObject(deployment) ?? {};
+  const requester = payload.requester;
+  const replaces = payload.failed_deployment_id;
+  const state = DEPLOYMENT_STATES.find((s) => s === status?.state);
+  return {
+    id: deployment.id,
+    task,
+    version,
+    sha: deployment.sha,
+    state,
+    requester: typeof requester === 'string' ? requester : deployment.creator?.login,
+    since: status?.updated_at ?? deployment.created_at,
+    replaces: typeof replaces === 'number' ? replaces : undefined,
+  };
+}
+
+/**
+ * Rollgate's own records of `environment`, newest first: one page of its Deployments (all tasks,
+ * since a rollback is `deploy:rollback`), those Rollgate did not make left out, each with its
+ * newest status (read in parallel).
+ */
+export async function rollgateHistory(
+  api: DeploymentsApi,
+  repo: Repo,
+  environment: string,
+  scan = 30,
+): Promise<RollgateDeployment[]> {
+  const { data: deployments } = await api.listDeployments({ ...repo, environment, per_page: scan });
+  const ours = deployments.filter((d) => rollgateDeployment(d, undefined) !== undefined);
+  const statuses = await Promise.all(ours.map((d) => latestStatus(api, repo, d.id)));
+  return ours
+    .map((d, i) => rollgateDeployment(d, statuses[i]))
+    .filter((r): r is RollgateDeployment => r !== undefined)
+    .sort((a, b) => b.id - a.id);
+}
+
+function payloadObject(deployment: GitHubDeployment): Record<string, unknown> | undefined {
   const payload: unknown =
     typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload;
-  if (payload === null || typeof payload !== 'object') return undefined;
-  const version = (payload as Record<string, unknown>).version;
-  return typeof version === 'string' ? version : undefined;
+  return payload !== null && typeof payload === 'object' && !Array.isArray(payload)
+    ? (payload as Record<string, unknown>)
+    : undefined;
 }
 
 function safeJson(text: string): unknown {

@@ -27,6 +27,7 @@ export interface Cluster {
   patchDeployment(namespace: string, name: string, body: object, kind: PatchKind): Promise<V1Deployment>;
   deleteDeployment(namespace: string, name: string): Promise<void>;
   listReplicaSets(namespace: string, labelSelector: string): Promise<V1ReplicaSet[]>;
+  patchReplicaSet(namespace: string, name: string, body: object, kind: PatchKind): Promise<V1ReplicaSet>;
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   readService(namespace: string, name: string): Promise<V1Service>;
   patchService(namespace: string, name: string, body: object, kind: PatchKind): Promise<V1Service>;
@@ -86,6 +87,10 @@ export async function connectCluster(kubeConfig: KubeConfig): Promise<Cluster> {
           apps.listNamespacedReplicaSet({ namespace, labelSelector }),
         )
       ).items,
+    patchReplicaSet: (namespace, name, body, kind) =>
+      call(`patching replicaset ${namespace}/${name}`, () =>
+        apps.patchNamespacedReplicaSet({ name, namespace, body, fieldManager: FIELD_MANAGER }, as(kind)),
+      ),
     listPods: async (namespace, labelSelector) =>
       (await call(`listing pods in ${namespace}`, () => core.listNamespacedPod({ namespace, labelSelector })))
         .items,

@@ -1,10 +1,10 @@
 import { RollgateError } from '../errors.ts';
-import { VERSION_ANNOTATION } from './annotations.ts';
+import { SHA_ANNOTATION, VERSION_ANNOTATION } from './annotations.ts';
 import type { Cluster } from './cluster.ts';
 import { labelSelectorString } from './selectors.ts';
 import { ownedReplicaSets, planUndo, revisionOf, type UndoPlan } from './undo.ts';
 
-/** Where to roll back to: a revision, a version recorded by Rollgate, or (neither) the previous revision. */
+/** Where to roll back to: a revision, a version recorded by Rollgate, or (neither) the previous good revision. */
 export interface RollbackTarget {
   readonly revision?: number | undefined;
   readonly version?: string | undefined;
@@ -17,6 +17,8 @@ export interface RollbackResult {
   /** The revision whose template now runs (the controller re-stamps it with a new number). */
   readonly toRevision: number;
   readonly version: string | undefined;
+  /** The commit of the version that runs again (`rollgate.dev/sha` of its ReplicaSet), when recorded. */
+  readonly sha: string | undefined;
   readonly message: string;
 }
 
@@ -26,7 +28,10 @@ export interface PreparedRollback {
   readonly namespace: string;
   readonly plan: UndoPlan;
   readonly fromRevision: number | undefined;
+  /** The version that runs before the rollback (the Deployment's `rollgate.dev/version`). */
+  readonly fromVersion: string | undefined;
   readonly version: string | undefined;
+  readonly sha: string | undefined;
 }
 
 /**
@@ -66,7 +71,7 @@ export async function prepareRollback(
       throw new RollgateError(
         `Version ${target.version} is not in the rollout history of deployment ${name}.`,
         `The versions kept are ${known.length === 0 ? 'none recorded by Rollgate' : known.join(', ')}.`,
-        `Pick a kept version, a revision ('to-revision'), or leave both empty for the previous revision.`,
+        `Pick a kept version, a revision ('to-revision'), or leave both empty for the previous good revision.`,
       );
     }
   }
@@ -76,21 +81,31 @@ export async function prepareRollback(
     namespace,
     plan,
     fromRevision: revisionOf(deployment),
+    fromVersion: deployment.metadata?.annotations?.[VERSION_ANNOTATION],
     version: plan.replicaSet.metadata?.annotations?.[VERSION_ANNOTATION],
+    sha: plan.replicaSet.metadata?.annotations?.[SHA_ANNOTATION] || undefined,
   };
 }
 
 /** Applies a prepared rollback with kubectl's JSON Patch (nothing to do when it was skipped). */
 export async function applyRollback(cluster: Cluster, prepared: PreparedRollback): Promise<RollbackResult> {
-  const { plan, name, version, fromRevision } = prepared;
+  const { plan, name, version, fromRevision, sha } = prepared;
   if (plan.kind === 'skip')
-    return { kind: 'skipped', fromRevision, toRevision: plan.toRevision, version, message: plan.message };
+    return {
+      kind: 'skipped',
+      fromRevision,
+      toRevision: plan.toRevision,
+      version,
+      sha,
+      message: plan.message,
+    };
   await cluster.patchDeployment(prepared.namespace, name, plan.patch, 'json');
   return {
     kind: 'rolled-back',
     fromRevision,
     toRevision: plan.toRevision,
     version,
+    sha,
     message: `rolled back deployment "${name}" to revision ${plan.toRevision}${version ? ` (version ${version})` : ''}`,
   };
 }

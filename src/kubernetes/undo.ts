@@ -1,8 +1,16 @@
 import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import { RollgateError } from '../errors.ts';
 import { jsonEqual } from '../json/canonical.ts';
+import { OUTCOME_ANNOTATION, outcomeOf, VERSION_ANNOTATION } from './annotations.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/**
+ * The earlier revisions a re-used ReplicaSet stood for: the controller appends the old number
+ * when a rollback re-uses it (`SetNewReplicaSetAnnotations`, kubernetes
+ * `pkg/controller/deployment/util/deployment_util.go`), so 1, 2, 3 → undo to 2 leaves the
+ * ReplicaSet of 2 at revision 4 with `revision-history: 2`.
+ */
+const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
 const POD_TEMPLATE_HASH = 'pod-template-hash';
 
 /**
@@ -12,7 +20,7 @@ const POD_TEMPLATE_HASH = 'pod-template-hash';
 const DEPLOYMENT_OWN_ANNOTATIONS = [
   'kubectl.kubernetes.io/last-applied-configuration',
   REVISION_ANNOTATION,
-  'deployment.kubernetes.io/revision-history',
+  REVISION_HISTORY_ANNOTATION,
   'deployment.kubernetes.io/desired-replicas',
   'deployment.kubernetes.io/max-replicas',
   'deprecated.deployment.rollback.to',
@@ -57,11 +65,12 @@ export function ownedReplicaSets(
 
 /**
  * `kubectl rollout undo` as a pure decision over the Deployment and the ReplicaSets listed by its
- * selector: take the owned ReplicaSet with the second-highest revision (or exactly `toRevision`),
- * refuse a paused Deployment, skip when the template already matches (ignoring
- * `pod-template-hash`), else a JSON Patch replacing `/spec/template` (without the hash label)
- * and `/metadata/annotations` (the Deployment's own revision bookkeeping kept, the rest taken
- * from the ReplicaSet). The controller then gives the re-used ReplicaSet the next revision.
+ * selector: take exactly `toRevision`, or else the previous *good* revision (see
+ * {@link previousGoodRevision}); refuse a paused Deployment, skip when the template already
+ * matches (ignoring `pod-template-hash`), else a JSON Patch replacing `/spec/template` (without
+ * the hash label) and `/metadata/annotations` (the Deployment's own revision bookkeeping kept,
+ * the rest taken from the ReplicaSet, except `rollgate.dev/outcome`). The controller then gives
+ * the re-used ReplicaSet the next revision.
  */
 export function planUndo(
   deployment: V1Deployment,
@@ -69,7 +78,9 @@ export function planUndo(
   toRevision?: number,
 ): UndoPlan {
   const name = deployment.metadata?.name ?? '';
-  const target = findRevision(name, ownedReplicaSets(deployment, replicaSets), toRevision);
+  const owned = ownedReplicaSets(deployment, replicaSets);
+  const { replicaSet: target, revision } =
+    toRevision === undefined ? previousGoodRevision(name, owned) : exactRevision(name, owned, toRevision);
   if (deployment.spec?.paused === true) {
     throw new RollgateError(
       `Deployment ${name} is paused.`,
@@ -77,7 +88,6 @@ export function planUndo(
       `Resume it first with 'kubectl rollout resume deployment/${name}' and try again.`,
     );
   }
-  const revision = revisionOf(target) ?? 0;
   const template = withoutHashLabel(target.spec?.template);
   if (jsonEqual(template, withoutHashLabel(deployment.spec?.template))) {
     return {
@@ -94,7 +104,9 @@ export function planUndo(
     if (value !== undefined) annotations[key] = value;
   }
   for (const [key, value] of Object.entries(target.metadata?.annotations ?? {})) {
-    if (!DEPLOYMENT_OWN_ANNOTATIONS.includes(key)) annotations[key] = value;
+    // The outcome belongs to the ReplicaSet alone: on the Deployment, the controller would copy it
+    // onto the next ReplicaSet it creates, before that rollout has any outcome.
+    if (!DEPLOYMENT_OWN_ANNOTATIONS.includes(key) && key !== OUTCOME_ANNOTATION) annotations[key] = value;
   }
   return {
     kind: 'patch',
@@ -107,36 +119,86 @@ export function planUndo(
   };
 }
 
-function findRevision(
-  name: string,
-  owned: readonly V1ReplicaSet[],
-  toRevision: number | undefined,
-): V1ReplicaSet {
-  if (toRevision !== undefined) {
-    const exact = owned.find((rs) => revisionOf(rs) === toRevision);
-    if (exact) return exact;
-    const known = owned
-      .map(revisionOf)
-      .filter((r): r is number => r !== undefined)
-      .sort((a, b) => a - b);
-    throw new RollgateError(
-      `Revision ${toRevision} of deployment ${name} was not found in its history.`,
-      `The revisions kept are ${known.length === 0 ? 'none' : known.join(', ')} (revisionHistoryLimit prunes older ones).`,
-      `Pick one of the kept revisions, or leave 'to-revision' empty to go back to the previous one.`,
-    );
-  }
-  const ordered = owned
-    .filter((rs) => revisionOf(rs) !== undefined)
-    .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0));
-  const previous = ordered[1];
-  if (previous === undefined) {
+interface ChosenRevision {
+  readonly replicaSet: V1ReplicaSet;
+  readonly revision: number;
+}
+
+/** `--to-revision=N`: exactly the ReplicaSet whose revision is N now (as kubectl looks it up). */
+function exactRevision(name: string, owned: readonly V1ReplicaSet[], toRevision: number): ChosenRevision {
+  const exact = owned.find((rs) => revisionOf(rs) === toRevision);
+  if (exact) return { replicaSet: exact, revision: toRevision };
+  const known = owned
+    .map(revisionOf)
+    .filter((r): r is number => r !== undefined)
+    .sort((a, b) => a - b);
+  throw new RollgateError(
+    `Revision ${toRevision} of deployment ${name} was not found in its history.`,
+    `The revisions kept are ${known.length === 0 ? 'none' : known.join(', ')} (revisionHistoryLimit prunes older ones).`,
+    `Pick one of the kept revisions, or leave 'to-revision' empty to go back to the previous one.`,
+  );
+}
+
+/**
+ * "Previous" as the previous *good* revision: the newest revision older than the current one
+ * (the highest, kubectl's `ordered[0]`) whose ReplicaSet Rollgate did not record as `failed` or
+ * `rolled-back`. kubectl would take the second-highest, which after an automatic rollback is the
+ * very version that just failed.
+ *
+ * Revisions are counted as `kubectl rollout history` tells them, earlier numbers included: a
+ * ReplicaSet that a rollback re-used keeps its old number in `revision-history`. So after
+ * 1.0.0 (1) → 1.1.0 (2) → a failed 1.2.0 (3) rolled back automatically, 1.1.0 runs as 4 and
+ * stood for 2 as well; the revision before the current one that did not fail is 2, whose
+ * template already runs, and the undo is kubectl's "skipped rollback". That is the choice on
+ * purpose rather than passing over 2 to reach 1.0.0: a rollback step after a deploy step that
+ * already rolled itself back (`if: failure()` in a workflow) must leave the good 1.1.0 running,
+ * not walk further back on its own. Going further back takes a named revision or version.
+ */
+export function previousGoodRevision(name: string, owned: readonly V1ReplicaSet[]): ChosenRevision {
+  const withRevision = owned.filter((rs) => revisionOf(rs) !== undefined);
+  if (withRevision.length < 2) {
     throw new RollgateError(
       `No rollout history found for deployment ${name}.`,
       'It has only one revision, so there is nothing to go back to.',
       'Deploy a version first; a rollback needs an earlier revision.',
     );
   }
-  return previous;
+  const current = Math.max(...withRevision.map((rs) => revisionOf(rs) ?? 0));
+  const earlier = withRevision
+    .flatMap((rs) => revisionsOf(rs).map((revision) => ({ replicaSet: rs, revision })))
+    .filter((entry) => entry.revision < current)
+    .sort((a, b) => b.revision - a.revision);
+  const good = earlier.find((entry) => !isRecordedBad(entry.replicaSet));
+  if (good !== undefined) return good;
+  const passed = earlier.map(({ replicaSet, revision }) =>
+    `${revision}${versionLabel(replicaSet)} ${outcomeOf(replicaSet) ?? ''}`.trimEnd(),
+  );
+  throw new RollgateError(
+    `No good revision of deployment ${name} to go back to.`,
+    `Rollgate recorded every revision before the current one (${current}) as failed or rolled back: ${passed.join(', ')}.`,
+    `Name the revision or version to return to ('to-revision' or 'to-version'), or deploy a fixed version.`,
+  );
+}
+
+/** Every revision number a ReplicaSet stood for: its current one and those in `revision-history`. */
+function revisionsOf(rs: V1ReplicaSet): number[] {
+  const current = revisionOf(rs);
+  const history = (rs.metadata?.annotations?.[REVISION_HISTORY_ANNOTATION] ?? '')
+    .split(',')
+    .map((text) => text.trim())
+    .filter((text) => /^\d+$/.test(text))
+    .map(Number);
+  return current === undefined ? history : [current, ...history];
+}
+
+function isRecordedBad(rs: V1ReplicaSet): boolean {
+  const outcome = outcomeOf(rs);
+  return outcome === 'failed' || outcome === 'rolled-back';
+}
+
+function versionLabel(rs: V1ReplicaSet): string {
+  const version = rs.metadata?.annotations?.[VERSION_ANNOTATION];
+  return version === undefined ? '' : ` (${version})`;
 }
 
 /** The template as plain JSON (as it goes into the patch), without the `pod-template-hash` label. */

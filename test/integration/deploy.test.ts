@@ -45,6 +45,27 @@ function revisions(): Record<string, string | undefined> {
   );
 }
 
+/** `spec.replicas` of the api Deployments (plain and colours) that exist. */
+function replicas(): Record<string, number | undefined> {
+  return Object.fromEntries(
+    ['api', 'api-blue', 'api-green']
+      .map((name) => [name, stand.kube.state.deployment(NAMESPACE, name)] as const)
+      .filter(([, d]) => d !== undefined)
+      .map(([name, d]) => [name, d?.spec?.replicas]),
+  );
+}
+
+/** Pods of the api that are not terminating, counted by colour (`none` for the plain Deployment's). */
+function podsByColour(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const pod of stand.kube.state.pods(NAMESPACE, 'app=api')) {
+    if (pod.metadata.deletionTimestamp !== undefined) continue;
+    const colour = pod.metadata.labels?.['rollgate.dev/color'] ?? 'none';
+    counts[colour] = (counts[colour] ?? 0) + 1;
+  }
+  return counts;
+}
+
 function statuses(deploymentId: string): string[] {
   const repo = stand.github.state.seeded(REPOSITORY);
   const deployment = repo.deployments.get(Number(deploymentId));
@@ -208,6 +229,8 @@ describe('deploy action, blue-green', () => {
         'rollgate.dev/color': 'blue',
       });
       expect(imageOf(stand.kube.state.deployment(NAMESPACE, 'api-blue'))).toBe('ghcr.io/octo-org/api:1.1.0');
+      // The plain Deployment serves nothing once the Service selects a colour.
+      expect(replicas()).toEqual({ api: 0, 'api-blue': 2 });
 
       const second = await deploy({
         deployment: 'api',
@@ -219,8 +242,9 @@ describe('deploy action, blue-green', () => {
       expect(stand.kube.state.service(NAMESPACE, 'api')?.spec?.selector?.['rollgate.dev/color']).toBe(
         'green',
       );
-      // The old colour stays up for an instant switch back.
+      // The old colour stays up for an instant switch back; nothing else has pods.
       expect(stand.kube.state.deployment(NAMESPACE, 'api-blue')?.status?.availableReplicas).toBe(2);
+      expect(replicas()).toEqual({ api: 0, 'api-blue': 2, 'api-green': 2 });
       expect(second.summary).toMatch(/\| switched \|.*service api → green/);
     } finally {
       await target.close();
@@ -256,9 +280,54 @@ describe('deploy action, blue-green', () => {
       expect(stand.kube.state.service(NAMESPACE, 'api')?.spec?.selector?.['rollgate.dev/color']).toBe('blue');
       expect(run.errors.at(-1)).toContain('switched service api back to api-blue');
       expect(run.summary).toMatch(/\| switched \|[\s\S]*\| rolled back \|/);
+      // The failed colour is scaled to zero: only the live colour has pods.
+      expect(replicas()).toEqual({ api: 0, 'api-blue': 2, 'api-green': 0 });
+      await stand.kube.waitForIdle();
+      expect(podsByColour()).toEqual({ blue: 2 });
     } finally {
       await target.close();
     }
+  });
+
+  test('a first switch that fails its health check goes back to the plain Deployment and scales the colour to zero', async () => {
+    await seedBlueGreen();
+    const target = await startHttpTarget(() =>
+      stand.kube.state.service(NAMESPACE, 'api')?.spec?.selector?.['rollgate.dev/color'] === 'blue'
+        ? { status: 503 }
+        : { body: 'ok' },
+    );
+    try {
+      const run = await deploy({
+        deployment: 'api',
+        image: 'ghcr.io/octo-org/api:1.1.0',
+        strategy: 'blue-green',
+        'health-url': target.url,
+        'health-deadline': '1s',
+      });
+      expect(run.outputs.status).toBe('rolled-back');
+      expect(stand.kube.state.service(NAMESPACE, 'api')?.spec?.selector).toEqual({ app: 'api' });
+      expect(replicas()).toEqual({ api: 2, 'api-blue': 0 });
+      await stand.kube.waitForIdle();
+      expect(podsByColour()).toEqual({ none: 2 });
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('a colour whose pods crash-loop never takes traffic and is scaled to zero', async () => {
+    await seedBlueGreen();
+    const run = await deploy({
+      deployment: 'api',
+      image: 'ghcr.io/octo-org/api:1.1.0-crashloop',
+      strategy: 'blue-green',
+      timeout: '60s',
+    });
+    expect(run.outputs.status).toBe('failure');
+    expect(run.errors.at(-1)).toContain('CrashLoopBackOff');
+    expect(stand.kube.state.service(NAMESPACE, 'api')?.spec?.selector).toEqual({ app: 'api' });
+    expect(replicas()).toEqual({ api: 2, 'api-blue': 0 });
+    const blue = stand.kube.state.replicaSets(NAMESPACE, 'api-blue');
+    expect(blue.map((rs) => rs.metadata.annotations?.['rollgate.dev/outcome'])).toEqual(['failed']);
   });
 });
 

@@ -412,3 +412,179 @@ describe('planUndo: the JSON patch', () => {
     expect(previous.spec?.template?.metadata?.labels?.['pod-template-hash']).toBe('h200');
   });
 });
+
+describe('planUndo: the previous good revision', () => {
+  const OUTCOME = 'rollgate.dev/outcome';
+  const HISTORY = 'deployment.kubernetes.io/revision-history';
+  /** `[revision, version, outcome?, revision-history?]` per ReplicaSet. */
+  type Row = [string, string, string?, string?];
+  const sets = (rows: readonly Row[]) =>
+    rows.map(([revision, version, outcome, history]) =>
+      replicaSet(revision, version, [controlledByApi], {
+        'rollgate.dev/version': version,
+        ...(outcome === undefined ? {} : { [OUTCOME]: outcome }),
+        ...(history === undefined ? {} : { [HISTORY]: history }),
+      }),
+    );
+
+  test.each<[string, string, Row[], number, 'patch' | 'skip', string]>([
+    [
+      'nothing recorded: kubectl’s second-highest',
+      '3.0.0',
+      [
+        ['1', '1.0.0'],
+        ['2', '2.0.0'],
+        ['3', '3.0.0'],
+      ],
+      2,
+      'patch',
+      '2.0.0',
+    ],
+    [
+      'the current revision failed: the one before it',
+      '3.0.0',
+      [
+        ['1', '1.0.0', 'success'],
+        ['2', '2.0.0', 'success'],
+        ['3', '3.0.0', 'failed'],
+      ],
+      2,
+      'patch',
+      '2.0.0',
+    ],
+    [
+      'passes over a revision recorded failed',
+      '3.0.0',
+      [
+        ['1', '1.0.0', 'success'],
+        ['2', '2.0.0', 'failed'],
+        ['3', '3.0.0'],
+      ],
+      1,
+      'patch',
+      '1.0.0',
+    ],
+    [
+      'passes over a revision recorded rolled-back, and a failed one',
+      '4.0.0',
+      [
+        ['1', '1.0.0'],
+        ['2', '2.0.0', 'rolled-back'],
+        ['3', '3.0.0', 'failed'],
+        ['4', '4.0.0'],
+      ],
+      1,
+      'patch',
+      '1.0.0',
+    ],
+    [
+      'an outcome word Rollgate never writes counts as not recorded',
+      '3.0.0',
+      [
+        ['1', '1.0.0'],
+        ['2', '2.0.0', 'unknown'],
+        ['3', '3.0.0'],
+      ],
+      2,
+      'patch',
+      '2.0.0',
+    ],
+    [
+      'after 1.0.0 → 2.0.0 → a failed 3.0.0 rolled back automatically: 2.0.0 (revision 2, now 4) already runs',
+      '2.0.0',
+      [
+        ['1', '1.0.0', 'success'],
+        ['3', '3.0.0', 'rolled-back'],
+        ['4', '2.0.0', 'success', '2'],
+      ],
+      2,
+      'skip',
+      '2.0.0',
+    ],
+    [
+      'a second rollback right after a manual one does not walk further back on its own',
+      '1.0.0',
+      [
+        ['2', '2.0.0', 'rolled-back'],
+        ['3', '1.0.0', 'success', '1'],
+      ],
+      1,
+      'skip',
+      '1.0.0',
+    ],
+    [
+      'a deploy after an automatic rollback goes back to the restored version, by its current number',
+      '5.0.0',
+      [
+        ['1', '1.0.0', 'success'],
+        ['3', '3.0.0', 'rolled-back'],
+        ['4', '2.0.0', 'success', '2'],
+        ['5', '5.0.0', 'success'],
+      ],
+      4,
+      'patch',
+      '2.0.0',
+    ],
+    [
+      'a re-used ReplicaSet with a long history still counts at its newest number',
+      '4.0.0',
+      [
+        ['5', '1.0.0', 'success', '1,3'],
+        ['4', '2.0.0', 'failed'],
+        ['6', '4.0.0'],
+      ],
+      5,
+      'patch',
+      '1.0.0',
+    ],
+  ])('%s', (_case, running, rows, revision, kind, version) => {
+    const plan = planUndo(deployment(running), sets(rows));
+    expect(plan.kind).toBe(kind);
+    expect(plan.toRevision).toBe(revision);
+    expect(plan.replicaSet.metadata?.annotations?.['rollgate.dev/version']).toBe(version);
+  });
+
+  test('refuses when every earlier revision was recorded bad, naming them and the way out', () => {
+    const error = errorOf(() =>
+      planUndo(
+        deployment('3.0.0'),
+        sets([
+          ['1', '1.0.0', 'rolled-back'],
+          ['2', '2.0.0', 'failed'],
+          ['3', '3.0.0'],
+        ]),
+      ),
+    );
+    expect(error.message).toBe('No good revision of deployment api to go back to.');
+    expect(error.why).toBe(
+      'Rollgate recorded every revision before the current one (3) as failed or rolled back: 2 (2.0.0) failed, 1 (1.0.0) rolled-back.',
+    );
+    expect(error.fix).toContain("'to-revision' or 'to-version'");
+  });
+
+  test('a named revision is taken even when it was recorded failed', () => {
+    const plan = planUndo(
+      deployment('3.0.0'),
+      sets([
+        ['1', '1.0.0'],
+        ['2', '2.0.0', 'failed'],
+        ['3', '3.0.0'],
+      ]),
+      2,
+    );
+    expect(plan).toMatchObject({ kind: 'patch', toRevision: 2 });
+  });
+
+  test('the outcome stays on the ReplicaSet: the Deployment does not take it in the patch', () => {
+    const plan = planUndo(
+      deployment('3.0.0'),
+      sets([
+        ['2', '2.0.0', 'success'],
+        ['3', '3.0.0', 'failed'],
+      ]),
+    );
+    const annotations = (plan.kind === 'patch' ? plan.patch[1]?.value : undefined) as Record<string, string>;
+    expect(annotations['rollgate.dev/version']).toBe('2.0.0');
+    expect(annotations).not.toHaveProperty(OUTCOME);
+  });
+});
