@@ -7,19 +7,20 @@ import {
 } from '../github/deployments.ts';
 import type { DeploymentEvent } from '../github/deployment-event.ts';
 import type { Cluster } from '../kubernetes/cluster.ts';
-import {
-  applyRollback,
-  prepareRollback,
-  type PreparedRollback,
-  type RollbackResult,
-  type RollbackTarget,
-} from '../kubernetes/rollback.ts';
+import type { RollbackResult, RollbackTarget } from '../kubernetes/rollback.ts';
 import { waitForRollout } from '../kubernetes/rollout-watch.ts';
+import { parseWorkloadRef } from '../kubernetes/workload-ref.ts';
+import {
+  applyWorkloadRollback,
+  prepareWorkloadRollback,
+  type PreparedWorkloadRollback,
+} from '../kubernetes/workload-rollback.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
 
 export interface RollbackSpec {
   readonly environment: string;
   readonly namespace: string;
+  /** `NAME` (a Deployment) or `statefulset/NAME`, `daemonset/NAME`, as `kubectl rollout undo` names them. */
   readonly deployments: readonly string[];
   readonly target: RollbackTarget;
   readonly reason: string;
@@ -51,7 +52,7 @@ export interface RollbackOutcome {
 }
 
 /**
- * Returns each Deployment to its previous (or a named) revision or version with kubectl's undo,
+ * Returns each workload (Deployment, StatefulSet, DaemonSet) to its previous (or a named) revision or version with kubectl's undo,
  * waits for the rollout, and records it as a `deploy:rollback` GitHub Deployment (or reports on
  * the one a `deployment` event carries), so the Deployments tab tells what runs.
  */
@@ -63,9 +64,10 @@ export async function runRollback(
   const timeline = new Timeline(ports.now);
   const { cluster, github } = ports;
   // Plan every rollback before changing anything: a typo or an unknown version changes nothing.
-  const prepared: PreparedRollback[] = [];
-  for (const name of spec.deployments)
-    prepared.push(await prepareRollback(cluster, spec.namespace, name, spec.target));
+  const refs = spec.deployments.map((text) => parseWorkloadRef('deployment', text));
+  const prepared: PreparedWorkloadRollback[] = [];
+  for (const { kind, name } of refs)
+    prepared.push(await prepareWorkloadRollback(cluster, spec.namespace, kind, name, spec.target));
 
   let deploymentId = facts.event?.id;
   if (github && deploymentId === undefined) {
@@ -95,7 +97,7 @@ export async function runRollback(
   try {
     for (const plan of prepared) {
       const name = plan.name;
-      const result = await applyRollback(cluster, plan);
+      const result = await applyWorkloadRollback(cluster, plan);
       results.push(result);
       ports.log(`[${(timeline.elapsed() / 1000).toFixed(1)} s] ${result.message}`);
       timeline.mark('rolling back', result.message);
@@ -103,6 +105,7 @@ export async function runRollback(
         kubeConfig: cluster.kubeConfig,
         namespace: spec.namespace,
         name,
+        kind: plan.kind,
         timeoutMs: spec.timeoutMs,
         restartThreshold: undefined,
         now: ports.now,

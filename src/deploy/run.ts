@@ -107,11 +107,12 @@ export async function runDeploy(
       runUrl: facts.runUrl,
       actor: facts.actor,
     }),
-    watch: (namespace, name, failFast = true) =>
+    watch: (namespace, name, failFast = true, kind = 'Deployment') =>
       waitForRollout({
         kubeConfig: cluster.kubeConfig,
         namespace,
         name,
+        kind,
         timeoutMs: spec.timeoutMs,
         restartThreshold: failFast ? spec.restartThreshold : undefined,
         now: ports.now,

@@ -4,9 +4,13 @@ import { loadManifests, substituteImage, type ManifestObject } from '../kubernet
 import { imagePatch, planImageChanges, type ImageChange } from '../kubernetes/set-image.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { InputError } from '../errors.ts';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../kubernetes/rollout-status.ts';
+import { workloadRevision } from '../kubernetes/workload-revision.ts';
 
-/** A Deployment the deploy changes, with what it ran before (for the summary and the rollback). */
+/** A workload the deploy changes, with what it ran before (for the summary and the rollback). */
 export interface ChangedDeployment {
+  /** Deployment when absent; a manifest's StatefulSets and DaemonSets are awaited and rolled back too. */
+  readonly kind?: WorkloadKind;
   readonly name: string;
   readonly namespace: string;
   readonly previousRevision: number | undefined;
@@ -63,26 +67,24 @@ export async function prepareTargets(
   const previous = new Map<string, number | undefined>();
   for (const { object } of objects) {
     object.metadata.namespace ??= namespace;
-    if (object.kind === 'Deployment')
+    const kind = workloadKindOf(object);
+    if (kind !== undefined)
       previous.set(
-        object.metadata.name,
-        await currentRevision(cluster, object.metadata.namespace, object.metadata.name),
+        workloadKey(kind, object.metadata.name),
+        await workloadRevision(cluster, kind, object.metadata.namespace, object.metadata.name),
       );
   }
   for (const { object } of objects) await cluster.apply(object, true);
   return { kind: 'manifests', objects, previous };
 }
 
-async function currentRevision(
-  cluster: Cluster,
-  namespace: string,
-  name: string,
-): Promise<number | undefined> {
-  try {
-    return revisionOf(await cluster.readDeployment(namespace, name));
-  } catch {
-    return undefined;
-  }
+/** The awaited kind of a manifest object (apps/v1 Deployment, StatefulSet, DaemonSet), if it is one. */
+function workloadKindOf(object: ManifestObject['object']): WorkloadKind | undefined {
+  return object.apiVersion === 'apps/v1' ? WORKLOAD_KINDS.find((k) => k === object.kind) : undefined;
+}
+
+function workloadKey(kind: WorkloadKind, name: string): string {
+  return kind === 'Deployment' ? name : `${kind}/${name}`;
 }
 
 /** Applies the prepared change with the traceability annotations; returns the Deployments to watch. */
@@ -103,15 +105,16 @@ export async function applyTargets(
   }
   const changed: ChangedDeployment[] = [];
   for (const { object } of prepared.objects) {
-    if (object.kind === 'Deployment')
-      object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
+    const kind = workloadKindOf(object);
+    if (kind !== undefined) object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
     await cluster.apply(object, false);
-    if (object.kind === 'Deployment') {
+    if (kind !== undefined) {
       const name = object.metadata.name;
       changed.push({
+        ...(kind === 'Deployment' ? {} : { kind }),
         name,
         namespace: object.metadata.namespace ?? namespace,
-        previousRevision: prepared.previous.get(name),
+        previousRevision: prepared.previous.get(workloadKey(kind, name)),
         changes: [],
       });
     }
