@@ -33,8 +33,8 @@ void core.runAction(async () => {
   if (deployments.length === 0)
     throw new InputError(
       'deployment',
-      'no Deployment was named',
-      `Name the Deployment(s) to roll back, one per line.`,
+      'no workload was named',
+      `Name the Deployment(s) to roll back, one per line (statefulset/NAME or daemonset/NAME for those kinds).`,
     );
   const payloadVersion = typeof event?.payload.version === 'string' ? event.payload.version : '';
   const version = raw['to-version'] || (event?.task === 'deploy:rollback' ? payloadVersion : '');
