@@ -195,6 +195,24 @@ describe('manifests with StatefulSets and DaemonSets', () => {
     expect(created.at(-1)?.task).toBe('deploy:rollback');
   });
 
+  test('a DaemonSet whose image cannot be pulled fails fast and goes back to the previous revision on every node', async () => {
+    manifests(agent);
+    expect((await deploy('1.0.0')).outputs.status).toBe('success');
+
+    const run = await deploy('pullfail');
+    expect(run.outputs.status).toBe('rolled-back');
+    expect(run.errors.join('\n')).toMatch(
+      /daemonset\/agent: agent-[a-z0-9]{5}\/agent: (ErrImagePull|ImagePullBackOff)/,
+    );
+    expect(Number(run.outputs['duration-ms'])).toBeLessThan(60_000);
+    expect(run.summary).toContain('rolled back daemonset "agent" to revision 1 (version 1.0.0)');
+    expect(history('agent')).toEqual({ 2: `${IMAGE}:pullfail`, 3: `${IMAGE}:1.0.0` });
+    await stand.kube.waitForIdle();
+    expect(Object.values(images('agent'))).toEqual([`${IMAGE}:1.0.0`, `${IMAGE}:1.0.0`, `${IMAGE}:1.0.0`]);
+    const ds = stand.kube.state.get('apps/v1', 'DaemonSet', NAMESPACE, 'agent');
+    expect(ds?.status).toMatchObject({ updatedNumberScheduled: 3, numberAvailable: 3 });
+  });
+
   test('an OnDelete StatefulSet is applied and said to be unawaitable, without failing the deploy', async () => {
     manifests(db('  updateStrategy: { type: OnDelete }\n'));
     expect((await deploy('1.0.0')).outputs.status).toBe('success');
