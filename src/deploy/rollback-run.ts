@@ -20,10 +20,13 @@ import {
 import { waitForRollout, type RolloutResult } from '../kubernetes/rollout-watch.ts';
 import { rolloutFailureOf } from './strategy.ts';
 import { Timeline, type TimelineEntry } from './timeline.ts';
+import { runWorkloadRollback } from './workload-rollback-run.ts';
+import { parseWorkloadRef } from '../kubernetes/workload-ref.ts';
 
 export interface RollbackSpec {
   readonly environment: string;
   readonly namespace: string;
+  /** `NAME` (a Deployment) or `statefulset/NAME`, `daemonset/NAME`, as `kubectl rollout undo` names them. */
   readonly deployments: readonly string[];
   readonly target: RollbackTarget;
   readonly reason: string;
@@ -83,11 +86,14 @@ export async function runRollback(
   facts: RollbackFacts,
   ports: RollbackPorts,
 ): Promise<RollbackOutcome> {
+  // StatefulSets and DaemonSets go back through their ControllerRevisions.
+  const refs = spec.deployments.map((text) => parseWorkloadRef('deployment', text));
+  if (refs.some((ref) => ref.kind !== 'Deployment')) return runWorkloadRollback(spec, facts, ports);
   const timeline = new Timeline(ports.now);
   const { cluster, github } = ports;
   // Plan every rollback before changing anything: a typo or an unknown version changes nothing.
   const prepared: PreparedRollback[] = [];
-  for (const name of spec.deployments)
+  for (const { name } of refs)
     prepared.push(await prepareRollback(cluster, spec.namespace, name, spec.target));
 
   let deploymentId = facts.event?.id;

@@ -111,18 +111,20 @@ export async function runDeploy(
       runUrl: facts.runUrl,
       actor: facts.actor,
     }),
-    watch: async (namespace, name, failFast = true) => {
+    watch: async (namespace, name, failFast = true, kind = 'Deployment') => {
       const rollout = await waitForRollout({
         kubeConfig: cluster.kubeConfig,
         namespace,
         name,
+        kind,
         timeoutMs: spec.timeoutMs,
         restartThreshold: failFast ? spec.restartThreshold : undefined,
         now: ports.now,
         onProgress: ports.log,
       });
       const key = `${namespace}/${name}`;
-      if (failFast && rollout.revision !== undefined && !rolledOut.has(key))
+      // Outcomes are recorded on ReplicaSets: a Deployment's revisions.
+      if (kind === 'Deployment' && failFast && rollout.revision !== undefined && !rolledOut.has(key))
         rolledOut.set(key, rollout.revision);
       return rollout;
     },

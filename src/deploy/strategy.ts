@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { HealthReport } from '../health/check.ts';
 import type { PodFailure } from '../kubernetes/pod-failures.ts';
 import type { RollbackResult } from '../kubernetes/rollback.ts';
+import type { WorkloadKind } from '../kubernetes/rollout-status.ts';
 import type { RolloutResult } from '../kubernetes/rollout-watch.ts';
 import type { ImageChange } from '../kubernetes/set-image.ts';
 import type { DeployFacts, DeployPorts } from './run.ts';
@@ -17,8 +18,8 @@ export interface StrategyContext {
   readonly prepared: PreparedTargets;
   readonly timeline: Timeline;
   readonly annotations: Readonly<Record<string, string>>;
-  /** Waits for one Deployment's rollout (fail-fast on pod reasons unless `failFast` is false). */
-  watch(namespace: string, name: string, failFast?: boolean): Promise<RolloutResult>;
+  /** Waits for one workload's rollout (a Deployment unless `kind` says otherwise; fail-fast on pod reasons unless `failFast` is false). */
+  watch(namespace: string, name: string, failFast?: boolean, kind?: WorkloadKind): Promise<RolloutResult>;
   /** Runs the health check, when there is one; undefined otherwise. */
   checkHealth(): Promise<HealthReport | undefined>;
   /** Marks a step on the timeline and logs it. */

@@ -17,9 +17,13 @@ import {
 import { imagePatch, planImageChanges, type ImageChange } from '../kubernetes/set-image.ts';
 import { revisionOf } from '../kubernetes/undo.ts';
 import { InputError } from '../errors.ts';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../kubernetes/rollout-status.ts';
+import { workloadRevision } from '../kubernetes/workload-revision.ts';
 
-/** A Deployment the deploy changes, with what it ran before (for the summary and the rollback). */
+/** A workload the deploy changes, with what it ran before (for the summary and the rollback). */
 export interface ChangedDeployment {
+  /** Deployment when absent; a manifest's StatefulSets and DaemonSets are awaited and rolled back too. */
+  readonly kind?: WorkloadKind;
   readonly name: string;
   readonly namespace: string;
   readonly previousRevision: number | undefined;
@@ -87,7 +91,8 @@ export async function prepareTargets(
     let object = manifest.object;
     object.metadata.namespace ??= namespace;
     const objectNamespace = object.metadata.namespace;
-    if (object.kind === 'Deployment') {
+    const kind = workloadKindOf(object);
+    if (kind === 'Deployment') {
       const live = await liveDeployment(cluster, objectNamespace, object.metadata.name);
       previous.set(object.metadata.name, live === undefined ? undefined : revisionOf(live));
       if (!autoscalers.has(objectNamespace))
@@ -101,6 +106,11 @@ export async function prepareTargets(
         if (live?.spec?.replicas !== undefined && appliesReplicas(live, FIELD_MANAGER))
           handovers.push(replicasHandover(object, live.spec.replicas));
       }
+    } else if (kind !== undefined) {
+      previous.set(
+        workloadKey(kind, object.metadata.name),
+        await workloadRevision(cluster, kind, objectNamespace, object.metadata.name),
+      );
     }
     applied.push({ ...manifest, object });
   }
@@ -130,6 +140,15 @@ async function liveDeployment(
   }
 }
 
+/** The awaited kind of a manifest object (apps/v1 Deployment, StatefulSet, DaemonSet), if it is one. */
+function workloadKindOf(object: ManifestObject['object']): WorkloadKind | undefined {
+  return object.apiVersion === 'apps/v1' ? WORKLOAD_KINDS.find((k) => k === object.kind) : undefined;
+}
+
+function workloadKey(kind: WorkloadKind, name: string): string {
+  return kind === 'Deployment' ? name : `${kind}/${name}`;
+}
+
 /** Applies the prepared change with the traceability annotations; returns the Deployments to watch. */
 export async function applyTargets(
   cluster: Cluster,
@@ -150,15 +169,16 @@ export async function applyTargets(
   for (const handover of prepared.handovers)
     await cluster.apply(handover, false, { fieldManager: HANDOVER_MANAGER });
   for (const { object } of prepared.objects) {
-    if (object.kind === 'Deployment')
-      object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
+    const kind = workloadKindOf(object);
+    if (kind !== undefined) object.metadata.annotations = { ...object.metadata.annotations, ...annotations };
     await cluster.apply(object, false, { force: prepared.force });
-    if (object.kind === 'Deployment') {
+    if (kind !== undefined) {
       const name = object.metadata.name;
       changed.push({
+        ...(kind === 'Deployment' ? {} : { kind }),
         name,
         namespace: object.metadata.namespace ?? namespace,
-        previousRevision: prepared.previous.get(name),
+        previousRevision: prepared.previous.get(workloadKey(kind, name)),
         changes: [],
       });
     }

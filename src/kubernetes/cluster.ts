@@ -1,6 +1,7 @@
 import type {
   KubeConfig,
   KubernetesObject,
+  V1ControllerRevision,
   V1Deployment,
   V1Pod,
   V1ReplicaSet,
@@ -9,6 +10,7 @@ import type {
 } from '@kubernetes/client-node';
 import { RollgateError } from '../errors.ts';
 import { ApplyConflictError, applyConflictsOf } from './apply-conflicts.ts';
+import type { Workload, WorkloadKind } from './rollout-status.ts';
 
 export type PatchKind = 'json' | 'merge' | 'strategic';
 
@@ -31,6 +33,17 @@ export interface Cluster {
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   readService(namespace: string, name: string): Promise<V1Service>;
   patchService(namespace: string, name: string, body: object, kind: PatchKind): Promise<V1Service>;
+  /** Reads a Deployment, StatefulSet or DaemonSet, tagged with its kind. */
+  readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload>;
+  patchWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    body: object,
+    patch: PatchKind,
+  ): Promise<void>;
+  listControllerRevisions(namespace: string, labelSelector: string): Promise<V1ControllerRevision[]>;
+  deletePod(namespace: string, name: string): Promise<void>;
   /**
    * Server-side apply under the field manager `rollgate`; `dryRun` validates without changing
    * anything. A field another manager owns fails it with ApplyConflictError unless `force`.
@@ -100,6 +113,44 @@ export async function connectCluster(kubeConfig: KubeConfig): Promise<Cluster> {
       call(`patching service ${namespace}/${name}`, () =>
         core.patchNamespacedService({ name, namespace, body, fieldManager: FIELD_MANAGER }, as(kind)),
       ),
+    readWorkload: async (kind, namespace, name): Promise<Workload> => {
+      const what = `reading ${kind.toLowerCase()} ${namespace}/${name}`;
+      switch (kind) {
+        case 'Deployment':
+          return { kind, object: await call(what, () => apps.readNamespacedDeployment({ name, namespace })) };
+        case 'StatefulSet':
+          return {
+            kind,
+            object: await call(what, () => apps.readNamespacedStatefulSet({ name, namespace })),
+          };
+        case 'DaemonSet':
+          return { kind, object: await call(what, () => apps.readNamespacedDaemonSet({ name, namespace })) };
+      }
+    },
+    patchWorkload: async (kind, namespace, name, body, patch) => {
+      const request = { name, namespace, body, fieldManager: FIELD_MANAGER };
+      const what = `patching ${kind.toLowerCase()} ${namespace}/${name}`;
+      switch (kind) {
+        case 'Deployment':
+          await call(what, () => apps.patchNamespacedDeployment(request, as(patch)));
+          return;
+        case 'StatefulSet':
+          await call(what, () => apps.patchNamespacedStatefulSet(request, as(patch)));
+          return;
+        case 'DaemonSet':
+          await call(what, () => apps.patchNamespacedDaemonSet(request, as(patch)));
+          return;
+      }
+    },
+    listControllerRevisions: async (namespace, labelSelector) =>
+      (
+        await call(`listing controllerrevisions in ${namespace}`, () =>
+          apps.listNamespacedControllerRevision({ namespace, labelSelector }),
+        )
+      ).items,
+    deletePod: async (namespace, name) => {
+      await call(`deleting pod ${namespace}/${name}`, () => core.deleteNamespacedPod({ name, namespace }));
+    },
     apply: async (object, dryRun, options = {}) => {
       try {
         return await objects.patch(
@@ -179,7 +230,7 @@ export function describeKubernetesError(
       return new RollgateError(
         `Kubernetes forbade ${what}: ${message}.`,
         'The identity in the kubeconfig lacks RBAC permission.',
-        'Grant its service account get, list, watch and patch on deployments, replicasets, pods and services in the namespace.',
+        'Grant its service account get, list, watch and patch on deployments, statefulsets, daemonsets, replicasets, controllerrevisions, pods and services in the namespace (and delete on pods, for a StatefulSet rollback).',
       );
     case 404:
       return new RollgateError(

@@ -1,6 +1,13 @@
-import type { KubeConfig, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { AppsV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import {
+  CONTROLLER_REVISION_HASH,
+  currentRevisionOf,
+  kindNoun,
+  ownedRevisions,
+  podLabelOf,
+} from './controller-revisions.ts';
 import { findPodFailures, type PodFailure } from './pod-failures.ts';
-import { rolloutStatus } from './rollout-status.ts';
+import { workloadStatus, type Workload, type WorkloadKind } from './rollout-status.ts';
 import { labelSelectorString } from './selectors.ts';
 import { ownedReplicaSets, revisionOf } from './undo.ts';
 
@@ -8,6 +15,8 @@ export interface RolloutWatchOptions {
   readonly kubeConfig: KubeConfig;
   readonly namespace: string;
   readonly name: string;
+  /** The workload's kind (default Deployment). */
+  readonly kind?: WorkloadKind;
   /** Give up after this long (the action's `timeout`). */
   readonly timeoutMs: number;
   /**
@@ -23,6 +32,11 @@ export type RolloutResult =
   | {
       readonly outcome: 'complete';
       readonly message: string;
+      /**
+       * Set when kubectl cannot await the update strategy (`OnDelete`): the change is applied and
+       * nothing rolls until someone deletes pods, so there is nothing to wait for or to fail.
+       */
+      readonly unawaitable?: true;
       readonly revision: number | undefined;
       readonly progressingAtMs: number | undefined;
       readonly durationMs: number;
@@ -39,12 +53,98 @@ export type RolloutResult =
 
 type Json = Record<string, unknown>;
 
+/** The revision a rollout moves to, and the pod label that marks its pods. */
+interface NewRevision {
+  /** What identifies the revision, so it is looked up once (a Deployment's revision, a StatefulSet's updateRevision…). */
+  readonly key: string;
+  readonly revision: number | undefined;
+  readonly podLabel: { readonly key: string; readonly value: string } | undefined;
+}
+
+/** How one kind is read, watched and judged; everything else about a rollout is the same. */
+interface WorkloadAccess {
+  readonly plural: string;
+  read(): Promise<Workload>;
+  fromWatch(object: Json): Workload;
+  /** Updated pods so far, for the timeline's "progressing" mark. */
+  updated(workload: Workload): number;
+  /** The revision being rolled out, or undefined until the controller has observed the spec. */
+  newRevision(workload: Workload, known: NewRevision | undefined): Promise<NewRevision | undefined>;
+}
+
+function observed(workload: Workload): boolean {
+  return (workload.object.metadata?.generation ?? 0) <= (workload.object.status?.observedGeneration ?? 0);
+}
+
+function accessFor(apps: AppsV1Api, kind: WorkloadKind, namespace: string, name: string): WorkloadAccess {
+  if (kind === 'Deployment') {
+    return {
+      plural: 'deployments',
+      read: async () => ({ kind, object: await apps.readNamespacedDeployment({ name, namespace }) }),
+      fromWatch: (object) => ({ kind, object }),
+      updated: (w) => (w.kind === 'Deployment' ? (w.object.status?.updatedReplicas ?? 0) : 0),
+      newRevision: async (w, known) => {
+        const revision = revisionOf(w.object);
+        if (w.kind !== 'Deployment' || revision === undefined || !observed(w)) return known;
+        if (known?.key === String(revision)) return known;
+        const selector = labelSelectorString(w.object.spec?.selector);
+        const list = await apps.listNamespacedReplicaSet({ namespace, labelSelector: selector });
+        const current = ownedReplicaSets(w.object, list.items).find((rs) => revisionOf(rs) === revision);
+        const hash = current?.metadata?.labels?.['pod-template-hash'];
+        return {
+          key: String(revision),
+          revision,
+          podLabel: hash === undefined ? undefined : { key: 'pod-template-hash', value: hash },
+        };
+      },
+    };
+  }
+  // StatefulSet and DaemonSet: the revision is a ControllerRevision, its pods carry controller-revision-hash.
+  const read = async (): Promise<Workload> =>
+    kind === 'StatefulSet'
+      ? { kind, object: await apps.readNamespacedStatefulSet({ name, namespace }) }
+      : { kind, object: await apps.readNamespacedDaemonSet({ name, namespace }) };
+  return {
+    plural: kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets',
+    read,
+    fromWatch: (object) => (kind === 'StatefulSet' ? { kind, object } : { kind: 'DaemonSet', object }),
+    updated: (w) =>
+      w.kind === 'StatefulSet'
+        ? (w.object.status?.updatedReplicas ?? 0)
+        : w.kind === 'DaemonSet'
+          ? (w.object.status?.updatedNumberScheduled ?? 0)
+          : 0,
+    newRevision: async (w, known) => {
+      if (w.kind === 'Deployment' || !observed(w)) return known;
+      const key =
+        w.kind === 'StatefulSet'
+          ? (w.object.status?.updateRevision ?? '')
+          : String(w.object.status?.observedGeneration ?? 0);
+      if (key === '' || known?.key === key) return known;
+      const list = await apps.listNamespacedControllerRevision({
+        namespace,
+        labelSelector: labelSelectorString(w.object.spec?.selector),
+      });
+      const revision = currentRevisionOf(w.kind, w.object, ownedRevisions(w.object, list.items));
+      if (revision === undefined) return known;
+      return {
+        key,
+        revision: revision.revision,
+        podLabel: { key: CONTROLLER_REVISION_HASH, value: podLabelOf(w.kind, revision) },
+      };
+    },
+  };
+}
+
 /**
- * Waits for a Deployment's rollout the way `kubectl rollout status` decides it, driven by
- * watches on the Deployment and on its pods — never by fixed sleeps. A watch the server or
- * client-node ends (client-node closes idle watches after 30 s) resumes from the last
- * resourceVersion; a 410 Gone relists. New pods that crash-loop, cannot pull their image or
- * cannot be configured fail the rollout at once instead of at the progress deadline.
+ * Waits for a Deployment's, StatefulSet's or DaemonSet's rollout the way `kubectl rollout status`
+ * decides it (one status viewer per kind), driven by watches on the object and on its pods —
+ * never by fixed sleeps. A watch the server or client-node ends (client-node closes idle watches
+ * after 30 s) resumes from the last resourceVersion; a 410 Gone relists. New pods — those of the
+ * revision being rolled out: the new ReplicaSet's `pod-template-hash`, or the ControllerRevision's
+ * `controller-revision-hash` — that crash-loop, cannot pull their image or cannot be configured
+ * fail the rollout at once instead of at the progress deadline (StatefulSets and DaemonSets have
+ * none: they would wait for ever).
  */
 export async function waitForRollout(options: RolloutWatchOptions): Promise<RolloutResult> {
   const { AppsV1Api, CoreV1Api, Watch } = await import('@kubernetes/client-node');
@@ -52,12 +152,15 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const watch = new Watch(options.kubeConfig);
   const { namespace, name } = options;
+  const kind = options.kind ?? 'Deployment';
+  const access = accessFor(apps, kind, namespace, name);
+  const noun = kind === 'DaemonSet' ? 'daemon set' : kindNoun(kind);
   const started = options.now();
 
-  let deployment = await apps.readNamespacedDeployment({ name, namespace });
-  const selector = labelSelectorString(deployment.spec?.selector);
+  let workload = await access.read();
+  const selector = labelSelectorString(workload.object.spec?.selector);
   const pods = new Map<string, V1Pod>();
-  let newHash: { revision: number; hash: string | undefined } | undefined;
+  let newRevision: NewRevision | undefined;
   let progressingAtMs: number | undefined;
   let lastLine = '';
   const controllers: AbortController[] = [];
@@ -75,6 +178,8 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
     settle(value);
   };
   const elapsed = (): number => Math.round(options.now() - started);
+  const revisionNow = (): number | undefined =>
+    workload.kind === 'Deployment' ? revisionOf(workload.object) : newRevision?.revision;
   const fail = (
     reason: 'pods' | 'progress-deadline' | 'timeout' | 'deleted',
     message: string,
@@ -85,7 +190,7 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
       reason,
       message,
       podFailures,
-      revision: revisionOf(deployment),
+      revision: revisionNow(),
       progressingAtMs,
       durationMs: elapsed(),
     });
@@ -93,47 +198,45 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
   const timer = setTimeout(() => {
     fail(
       'timeout',
-      `deployment "${name}" did not finish its rollout within ${Math.round(options.timeoutMs / 1000)} s (${rolloutStatus(deployment).message})`,
+      `${noun} "${name}" did not finish its rollout within ${Math.round(options.timeoutMs / 1000)} s (${workloadStatus(workload).message})`,
     );
   }, options.timeoutMs);
 
-  /** Finds the hash of the ReplicaSet of the Deployment's current revision, once per revision. */
-  const refreshNewReplicaSet = async (): Promise<void> => {
-    const revision = revisionOf(deployment);
-    if (
-      revision === undefined ||
-      newHash?.revision === revision ||
-      (deployment.metadata?.generation ?? 0) > (deployment.status?.observedGeneration ?? 0)
-    )
-      return;
-    const list = await apps.listNamespacedReplicaSet({ namespace, labelSelector: selector });
-    const current = ownedReplicaSets(deployment, list.items).find(
-      (rs: V1ReplicaSet) => revisionOf(rs) === revision,
-    );
-    newHash = { revision, hash: current?.metadata?.labels?.['pod-template-hash'] };
-  };
   const judgePods = (): void => {
-    if (newHash?.hash === undefined || options.restartThreshold === undefined) return;
-    const hash = newHash.hash;
+    const label = newRevision?.podLabel;
+    if (label === undefined || options.restartThreshold === undefined) return;
     const failures = findPodFailures(
-      [...pods.values()].filter((pod) => pod.metadata?.labels?.['pod-template-hash'] === hash),
+      [...pods.values()].filter((pod) => pod.metadata?.labels?.[label.key] === label.value),
       options.restartThreshold,
     );
-    if (failures.length > 0) fail('pods', `new pods of deployment "${name}" are failing`, failures);
+    if (failures.length > 0) fail('pods', `new pods of ${noun} "${name}" are failing`, failures);
   };
-  const judgeDeployment = async (): Promise<void> => {
-    const state = rolloutStatus(deployment);
-    if ((deployment.status?.updatedReplicas ?? 0) > 0 && progressingAtMs === undefined)
-      progressingAtMs = elapsed();
-    if (state.message !== lastLine) {
-      lastLine = state.message;
-      options.onProgress(state.message);
+  const judgeWorkload = async (): Promise<void> => {
+    const state = workloadStatus(workload);
+    if (access.updated(workload) > 0 && progressingAtMs === undefined) progressingAtMs = elapsed();
+    // kubectl's StatefulSet lines do not name it; several rollouts share one log.
+    const line = kind === 'StatefulSet' ? `statefulset/${name}: ${state.message}` : state.message;
+    if (line !== lastLine) {
+      lastLine = line;
+      options.onProgress(line);
+    }
+    if (state.phase === 'unawaitable') {
+      finish({
+        outcome: 'complete',
+        unawaitable: true,
+        message: `${kindNoun(kind)}/${name} cannot be awaited: ${state.message} (its updateStrategy is ${updateStrategyOf(workload)}: pods change only when someone deletes them)`,
+        revision: revisionNow(),
+        progressingAtMs: undefined,
+        durationMs: elapsed(),
+      });
+      return;
     }
     if (state.phase === 'complete') {
+      newRevision = await access.newRevision(workload, newRevision).catch(() => newRevision);
       finish({
         outcome: 'complete',
         message: state.message,
-        revision: revisionOf(deployment),
+        revision: revisionNow(),
         progressingAtMs: progressingAtMs ?? elapsed(),
         durationMs: elapsed(),
       });
@@ -143,37 +246,37 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
       fail('progress-deadline', state.message);
       return;
     }
-    await refreshNewReplicaSet();
+    newRevision = await access.newRevision(workload, newRevision);
     judgePods();
   };
 
   const initialPods = await core.listNamespacedPod({ namespace, labelSelector: selector });
   for (const pod of initialPods.items) pods.set(pod.metadata?.name ?? '', pod);
-  await judgeDeployment();
+  await judgeWorkload();
   if (run.settled) return result;
 
   void followWatch(
     watch,
-    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    `/apis/apps/v1/namespaces/${namespace}/${access.plural}`,
     { fieldSelector: `metadata.name=${name}` },
-    deployment.metadata?.resourceVersion,
+    workload.object.metadata?.resourceVersion,
     controllers,
     () => run.settled,
     {
       onEvent: (type, object) => {
         if (type === 'DELETED') {
-          fail('deleted', `deployment "${name}" was deleted during the rollout`);
+          fail('deleted', `${noun} "${name}" was deleted during the rollout`);
           return;
         }
-        deployment = object;
-        void judgeDeployment().catch((error: unknown) => {
-          fail('timeout', `watching deployment "${name}" failed: ${(error as Error).message}`);
+        workload = access.fromWatch(object);
+        void judgeWorkload().catch((error: unknown) => {
+          fail('timeout', `watching ${noun} "${name}" failed: ${(error as Error).message}`);
         });
       },
       relist: async () => {
-        deployment = await apps.readNamespacedDeployment({ name, namespace });
-        await judgeDeployment();
-        return deployment.metadata?.resourceVersion;
+        workload = await access.read();
+        await judgeWorkload();
+        return workload.object.metadata?.resourceVersion;
       },
     },
   );
@@ -202,6 +305,12 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Roll
     },
   );
   return result;
+}
+
+function updateStrategyOf(workload: Workload): string {
+  return workload.kind === 'Deployment'
+    ? (workload.object.spec?.strategy?.type ?? '')
+    : (workload.object.spec?.updateStrategy?.type ?? 'unset');
 }
 
 interface WatchHandlers {

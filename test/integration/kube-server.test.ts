@@ -9,14 +9,19 @@ import {
   PatchStrategy,
   setHeaderOptions,
   Watch,
+  type V1DaemonSet,
   type V1Deployment,
   type V1ManagedFieldsEntry,
+  type V1Pod,
+  type V1StatefulSet,
   type V1Status,
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import https from 'node:https';
+import { daemonSetStatus, statefulSetStatus } from '../../src/kubernetes/rollout-status.ts';
 import { startKubeServer, type KubeServer, type KubeServerOptions } from '../support/kube-server/server.ts';
 
 const servers: KubeServer[] = [];
@@ -1258,6 +1263,474 @@ describe('watches', () => {
   });
 });
 
+function statefulSet(
+  name: string,
+  image: string,
+  spec: Partial<NonNullable<V1StatefulSet['spec']>> = {},
+): V1StatefulSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, labels: { app: name } },
+    spec: {
+      replicas: 3,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }] } },
+      ...spec,
+    },
+  };
+}
+
+function daemonSet(
+  name: string,
+  image: string,
+  spec: Partial<NonNullable<V1DaemonSet['spec']>> = {},
+): V1DaemonSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, labels: { app: name }, annotations: { 'kubernetes.io/change-cause': image } },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }] } },
+      ...spec,
+    },
+  };
+}
+
+function imageOfPod(pod: IPod | V1Pod): string | undefined {
+  return pod.spec?.containers[0]?.image;
+}
+
+/** A pod's name and image, ordered by name: what `kubectl get pods` shows of a StatefulSet. */
+function podImages(server: KubeServer, selector: string): [string, string | undefined][] {
+  return server.state
+    .pods('default', selector)
+    .filter((p) => !p.metadata.deletionTimestamp)
+    .map((p): [string, string | undefined] => [p.metadata.name ?? '', imageOfPod(p)])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+async function revisionsOf(apps: AppsV1Api, selector: string): Promise<[string, number][]> {
+  const list = await apps.listNamespacedControllerRevision({ namespace: 'default', labelSelector: selector });
+  return list.items
+    .map((r): [string, number] => [r.metadata?.name ?? '', r.revision])
+    .sort((a, b) => a[1] - b[1]);
+}
+
+/** Watches pods of `selector` until `until` holds on the events so far. */
+function watchPods(
+  kc: KubeConfig,
+  selector: string,
+  until: (events: readonly WatchEvent<IPod>[]) => boolean,
+  resourceVersion: string,
+): Promise<WatchEvent<IPod>[]> {
+  const seen: WatchEvent<IPod>[] = [];
+  return watchUntil<IPod>(
+    kc,
+    '/api/v1/namespaces/default/pods',
+    { labelSelector: selector, resourceVersion },
+    (e) => {
+      seen.push(e);
+      return until(seen);
+    },
+  );
+}
+
+describe('StatefulSets and DaemonSets (built-in controllers)', () => {
+  test('a StatefulSet starts web-0, web-1, web-2 in order, each Ready before the next, with a ControllerRevision and kubectl-complete status', async () => {
+    const { server, kc, apps } = await cluster();
+    const events = watchPods(
+      kc,
+      'app=web',
+      (seen) => seen.filter((e) => e.type === 'ADDED').length === 3,
+      server.state.resourceVersion,
+    );
+    const created = await apps.createNamespacedStatefulSet({
+      namespace: 'default',
+      body: statefulSet('web', 'nginx:1.27'),
+    });
+    expect(created.spec?.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
+    expect(created.spec?.podManagementPolicy).toBe('OrderedReady');
+    expect(created.status).toEqual({ replicas: 0, availableReplicas: 0 });
+
+    const seen = await events;
+    const added = seen.filter((e) => e.type === 'ADDED').map((e) => e.object.metadata?.name);
+    expect(added).toEqual(['web-0', 'web-1', 'web-2']);
+    // web-1 was created only after web-0 reported Ready.
+    const web1 = seen.findIndex((e) => e.type === 'ADDED' && e.object.metadata?.name === 'web-1');
+    const web0Ready = seen.findIndex(
+      (e) =>
+        e.object.metadata?.name === 'web-0' &&
+        e.object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+    expect(web0Ready).toBeGreaterThanOrEqual(0);
+    expect(web0Ready).toBeLessThan(web1);
+    await server.waitForIdle();
+
+    const [history, ...more] = (
+      await apps.listNamespacedControllerRevision({ namespace: 'default', labelSelector: 'app=web' })
+    ).items;
+    expect(more).toEqual([]);
+    const hash = history!.metadata?.labels?.['controller.kubernetes.io/hash'];
+    expect(history!.metadata?.name).toBe(`web-${hash}`);
+    expect(history!.revision).toBe(1);
+    expect(history!.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'StatefulSet',
+        name: 'web',
+        uid: created.metadata?.uid,
+        controller: true,
+      }),
+    ]);
+    expect(history!.data).toMatchObject({ spec: { template: { $patch: 'replace' } } });
+
+    const sts = await apps.readNamespacedStatefulSet({ name: 'web', namespace: 'default' });
+    expect(sts.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      currentReplicas: 3,
+      updatedReplicas: 3,
+      currentRevision: history!.metadata?.name,
+      updateRevision: history!.metadata?.name,
+    });
+    expect(statefulSetStatus(sts)).toEqual({
+      phase: 'complete',
+      message: 'partitioned roll out complete: 3 new pods have been updated...',
+    });
+    const web0 = server.state.pods('default', 'app=web').find((p) => p.metadata.name === 'web-0');
+    expect(web0?.metadata.labels).toEqual({
+      app: 'web',
+      'controller-revision-hash': history!.metadata?.name,
+      'statefulset.kubernetes.io/pod-name': 'web-0',
+      'apps.kubernetes.io/pod-index': '0',
+    });
+    expect(web0?.spec).toMatchObject({ hostname: 'web-0', subdomain: 'web' });
+  });
+
+  test('a template change rolls pods in reverse ordinal order to revision 2; undo re-uses revision 1 as revision 3', async () => {
+    const { server, kc, apps } = await cluster();
+    await apps.createNamespacedStatefulSet({ namespace: 'default', body: statefulSet('web', 'nginx:1.27') });
+    await server.waitForIdle();
+    const first = (await revisionsOf(apps, 'app=web'))[0]?.[0];
+    const deletions = watchPods(
+      kc,
+      'app=web',
+      (seen) => seen.filter((e) => e.type === 'DELETED').length === 3,
+      server.state.resourceVersion,
+    );
+    await apps.patchNamespacedStatefulSet(
+      {
+        name: 'web',
+        namespace: 'default',
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:1.28' }] } } } },
+      },
+      smp,
+    );
+    const order = (await deletions).filter((e) => e.type === 'DELETED').map((e) => e.object.metadata?.name);
+    expect(order).toEqual(['web-2', 'web-1', 'web-0']);
+    await server.waitForIdle();
+    const revisions = await revisionsOf(apps, 'app=web');
+    expect(revisions.map(([, n]) => n)).toEqual([1, 2]);
+    const second = revisions[1]![0];
+    const sts = await apps.readNamespacedStatefulSet({ name: 'web', namespace: 'default' });
+    expect(sts.status).toMatchObject({ currentRevision: second, updateRevision: second, updatedReplicas: 3 });
+    expect(podImages(server, 'app=web')).toEqual([
+      ['web-0', 'nginx:1.28'],
+      ['web-1', 'nginx:1.28'],
+      ['web-2', 'nginx:1.28'],
+    ]);
+
+    // kubectl rollout undo: the strategic merge patch stored in revision 1.
+    const [history] = (
+      await apps.listNamespacedControllerRevision({ namespace: 'default', labelSelector: 'app=web' })
+    ).items.filter((r) => r.metadata?.name === first);
+    await apps.patchNamespacedStatefulSet(
+      { name: 'web', namespace: 'default', body: history!.data as object },
+      smp,
+    );
+    await server.waitForIdle();
+    expect(await revisionsOf(apps, 'app=web')).toEqual([
+      [second, 2],
+      [first, 3],
+    ]);
+    expect(podImages(server, 'app=web').map(([, image]) => image)).toEqual([
+      'nginx:1.27',
+      'nginx:1.27',
+      'nginx:1.27',
+    ]);
+  });
+
+  test('partition keeps ordinals below it at the current revision; OnDelete replaces a pod only when it is deleted', async () => {
+    const { server, apps, core } = await cluster();
+    await apps.createNamespacedStatefulSet({
+      namespace: 'default',
+      body: statefulSet('web', 'nginx:1.27', {
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } },
+      }),
+    });
+    await apps.createNamespacedStatefulSet({
+      namespace: 'default',
+      body: statefulSet('db', 'postgres:16', { replicas: 2, updateStrategy: { type: 'OnDelete' } }),
+    });
+    await server.waitForIdle();
+    const image = (to: string) => ({
+      spec: { template: { spec: { containers: [{ name: 'app', image: to }] } } },
+    });
+    await apps.patchNamespacedStatefulSet(
+      { name: 'web', namespace: 'default', body: image('nginx:1.28') },
+      smp,
+    );
+    await apps.patchNamespacedStatefulSet(
+      { name: 'db', namespace: 'default', body: image('postgres:17') },
+      smp,
+    );
+    await server.waitForIdle();
+
+    expect(podImages(server, 'app=web')).toEqual([
+      ['web-0', 'nginx:1.27'],
+      ['web-1', 'nginx:1.27'],
+      ['web-2', 'nginx:1.28'],
+    ]);
+    const web = await apps.readNamespacedStatefulSet({ name: 'web', namespace: 'default' });
+    expect(web.status?.updatedReplicas).toBe(1);
+    expect(web.status?.currentRevision).not.toBe(web.status?.updateRevision);
+    expect(statefulSetStatus(web)).toEqual({
+      phase: 'complete',
+      message: 'partitioned roll out complete: 1 new pods have been updated...',
+    });
+
+    expect(podImages(server, 'app=db').map(([, i]) => i)).toEqual(['postgres:16', 'postgres:16']);
+    const db = await apps.readNamespacedStatefulSet({ name: 'db', namespace: 'default' });
+    expect(statefulSetStatus(db)).toEqual({
+      phase: 'unawaitable',
+      message: 'rollout status is only available for RollingUpdate strategy type',
+    });
+    await core.deleteNamespacedPod({ name: 'db-1', namespace: 'default' });
+    await server.waitForIdle();
+    expect(podImages(server, 'app=db')).toEqual([
+      ['db-0', 'postgres:16'],
+      ['db-1', 'postgres:17'],
+    ]);
+  });
+
+  test('an updated pod that crash-loops halts the rollout; a reverted template stays stuck until that pod is deleted (forced rollback)', async () => {
+    const { server, apps, core } = await cluster();
+    await apps.createNamespacedStatefulSet({ namespace: 'default', body: statefulSet('web', 'nginx:1.27') });
+    await server.waitForIdle();
+    const first = (await revisionsOf(apps, 'app=web'))[0]?.[0];
+    await apps.patchNamespacedStatefulSet(
+      {
+        name: 'web',
+        namespace: 'default',
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:crashloop' }] } } } },
+      },
+      smp,
+    );
+    await server.waitForIdle();
+    server.clock.advance(30);
+    await server.waitForIdle();
+    expect(podImages(server, 'app=web').map(([, i]) => i)).toEqual([
+      'nginx:1.27',
+      'nginx:1.27',
+      'nginx:crashloop',
+    ]);
+    const web2 = server.state.pods('default', 'app=web').find((p) => p.metadata.name === 'web-2');
+    expect(web2?.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    const stuck = await apps.readNamespacedStatefulSet({ name: 'web', namespace: 'default' });
+    expect(statefulSetStatus(stuck)).toEqual({
+      phase: 'waiting',
+      message: 'Waiting for 1 pods to be ready...',
+    });
+
+    const [history] = (
+      await apps.listNamespacedControllerRevision({ namespace: 'default', labelSelector: 'app=web' })
+    ).items.filter((r) => r.metadata?.name === first);
+    await apps.patchNamespacedStatefulSet(
+      { name: 'web', namespace: 'default', body: history!.data as object },
+      smp,
+    );
+    await server.waitForIdle();
+    expect(podImages(server, 'app=web').map(([, i]) => i)).toEqual([
+      'nginx:1.27',
+      'nginx:1.27',
+      'nginx:crashloop',
+    ]);
+
+    await core.deleteNamespacedPod({ name: 'web-2', namespace: 'default' });
+    await server.waitForIdle();
+    expect(podImages(server, 'app=web').map(([, i]) => i)).toEqual([
+      'nginx:1.27',
+      'nginx:1.27',
+      'nginx:1.27',
+    ]);
+    const healed = await apps.readNamespacedStatefulSet({ name: 'web', namespace: 'default' });
+    expect(healed.status).toMatchObject({ readyReplicas: 3, currentRevision: first, updateRevision: first });
+  });
+
+  test('a DaemonSet runs one pod pinned to every node, rolls nodes one at a time and copies its annotations to the revision', async () => {
+    const { server, kc, apps } = await cluster();
+    const created = await apps.createNamespacedDaemonSet({
+      namespace: 'default',
+      body: daemonSet('agent', 'fluent-bit:3.0'),
+    });
+    expect(created.spec?.updateStrategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
+    });
+    expect(created.status).toEqual({
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 0,
+      numberReady: 0,
+    });
+    await server.waitForIdle();
+    const pods = server.state.pods('default', 'app=agent');
+    expect(pods.map((p) => p.spec?.nodeName).sort()).toEqual([
+      'rollgate-node',
+      'rollgate-node-2',
+      'rollgate-node-3',
+    ]);
+    const [history] = (
+      await apps.listNamespacedControllerRevision({ namespace: 'default', labelSelector: 'app=agent' })
+    ).items;
+    const hash = history!.metadata?.labels?.['controller-revision-hash'];
+    expect(history!.metadata?.name).toBe(`agent-${hash}`);
+    expect(history!.metadata?.annotations).toEqual({ 'kubernetes.io/change-cause': 'fluent-bit:3.0' });
+    for (const pod of pods) {
+      expect(pod.metadata.labels).toEqual({
+        app: 'agent',
+        'controller-revision-hash': hash,
+        'pod-template-generation': '1',
+      });
+      expect(pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual({
+        nodeSelectorTerms: [
+          { matchFields: [{ key: 'metadata.name', operator: 'In', values: [pod.spec?.nodeName] }] },
+        ],
+      });
+    }
+    let ds = await apps.readNamespacedDaemonSet({ name: 'agent', namespace: 'default' });
+    expect(ds.status).toEqual({
+      observedGeneration: 1,
+      currentNumberScheduled: 3,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 3,
+      numberReady: 3,
+      updatedNumberScheduled: 3,
+      numberAvailable: 3,
+    });
+    expect(daemonSetStatus(ds)).toEqual({
+      phase: 'complete',
+      message: 'daemon set "agent" successfully rolled out',
+    });
+
+    // maxUnavailable 1: at no point are two nodes without an available pod.
+    const statuses = watchUntil<IDaemonSet>(
+      kc,
+      '/apis/apps/v1/namespaces/default/daemonsets',
+      { fieldSelector: 'metadata.name=agent', resourceVersion: server.state.resourceVersion },
+      (e) =>
+        e.object.metadata?.generation === 2 &&
+        (e.object.status?.updatedNumberScheduled ?? 0) === 3 &&
+        (e.object.status?.numberAvailable ?? 0) === 3,
+    );
+    await apps.patchNamespacedDaemonSet(
+      {
+        name: 'agent',
+        namespace: 'default',
+        body: {
+          metadata: { annotations: { 'kubernetes.io/change-cause': 'fluent-bit:3.1' } },
+          spec: { template: { spec: { containers: [{ name: 'app', image: 'fluent-bit:3.1' }] } } },
+        },
+      },
+      smp,
+    );
+    for (const { object } of await statuses)
+      expect(object.status?.numberAvailable ?? 0).toBeGreaterThanOrEqual(2);
+    await server.waitForIdle();
+    expect(await revisionsOf(apps, 'app=agent')).toHaveLength(2);
+    expect(server.state.pods('default', 'app=agent').map(imageOfPod)).toEqual([
+      'fluent-bit:3.1',
+      'fluent-bit:3.1',
+      'fluent-bit:3.1',
+    ]);
+    ds = await apps.readNamespacedDaemonSet({ name: 'agent', namespace: 'default' });
+    expect(ds.status?.observedGeneration).toBe(2);
+  });
+
+  test('a crash-looping DaemonSet image stops after one node; undo to the revision replaces the broken pod without help', async () => {
+    const { server, apps } = await cluster();
+    await apps.createNamespacedDaemonSet({
+      namespace: 'default',
+      body: daemonSet('agent', 'fluent-bit:3.0'),
+    });
+    await server.waitForIdle();
+    await apps.patchNamespacedDaemonSet(
+      {
+        name: 'agent',
+        namespace: 'default',
+        body: {
+          spec: { template: { spec: { containers: [{ name: 'app', image: 'fluent-bit:crashloop' }] } } },
+        },
+      },
+      smp,
+    );
+    await server.waitForIdle();
+    server.clock.advance(30);
+    await server.waitForIdle();
+    expect(server.state.pods('default', 'app=agent').map(imageOfPod).sort()).toEqual([
+      'fluent-bit:3.0',
+      'fluent-bit:3.0',
+      'fluent-bit:crashloop',
+    ]);
+    const ds = await apps.readNamespacedDaemonSet({ name: 'agent', namespace: 'default' });
+    expect(daemonSetStatus(ds)).toEqual({
+      phase: 'waiting',
+      message: 'Waiting for daemon set "agent" rollout to finish: 1 out of 3 new pods have been updated...',
+    });
+    const revisions = (
+      await apps.listNamespacedControllerRevision({ namespace: 'default', labelSelector: 'app=agent' })
+    ).items.sort((a, b) => a.revision - b.revision);
+    await apps.patchNamespacedDaemonSet(
+      { name: 'agent', namespace: 'default', body: revisions[0]!.data as object },
+      smp,
+    );
+    await server.waitForIdle();
+    expect(server.state.pods('default', 'app=agent').map(imageOfPod)).toEqual([
+      'fluent-bit:3.0',
+      'fluent-bit:3.0',
+      'fluent-bit:3.0',
+    ]);
+    expect(await revisionsOf(apps, 'app=agent')).toEqual([
+      [revisions[1]!.metadata?.name, 2],
+      [revisions[0]!.metadata?.name, 3],
+    ]);
+  });
+
+  test('a nodeSelector limits a DaemonSet to the nodes whose labels match', async () => {
+    const { server, apps } = await cluster({ nodes: ['edge-a', 'edge-b'] });
+    await apps.createNamespacedDaemonSet({
+      namespace: 'default',
+      body: daemonSet('agent', 'fluent-bit:3.0', {
+        template: {
+          metadata: { labels: { app: 'agent' } },
+          spec: {
+            nodeSelector: { 'kubernetes.io/hostname': 'edge-b' },
+            containers: [{ name: 'app', image: 'fluent-bit:3.0' }],
+          },
+        },
+      }),
+    });
+    await server.waitForIdle();
+    expect(server.state.pods('default', 'app=agent').map((p) => p.spec?.nodeName)).toEqual(['edge-b']);
+    const ds = await apps.readNamespacedDaemonSet({ name: 'agent', namespace: 'default' });
+    expect(ds.status?.desiredNumberScheduled).toBe(1);
+  });
+});
+
 describe('core resources and discovery', () => {
   test('Services are created with an allocated clusterIP that survives replace, patch and list, and can be deleted', async () => {
     const { core } = await cluster();
@@ -1347,10 +1820,15 @@ describe('core resources and discovery', () => {
     const resources = (body as { resources: { name: string; kind: string; namespaced: boolean }[] })
       .resources;
     expect(resources.map((r) => r.name)).toEqual([
+      'controllerrevisions',
+      'daemonsets',
+      'daemonsets/status',
       'deployments',
       'deployments/status',
       'replicasets',
       'replicasets/status',
+      'statefulsets',
+      'statefulsets/status',
     ]);
     expect((await rawGet(server, '/apis')).body).toMatchObject({
       kind: 'APIGroupList',

@@ -1,6 +1,21 @@
 import { describe, expect, test } from '@jest/globals';
-import type { V1Deployment, V1DeploymentCondition, V1DeploymentStatus } from '@kubernetes/client-node';
-import { PROGRESS_DEADLINE_EXCEEDED, rolloutStatus } from '../../src/kubernetes/rollout-status.ts';
+import type {
+  V1DaemonSet,
+  V1DaemonSetStatus,
+  V1Deployment,
+  V1DeploymentCondition,
+  V1DeploymentStatus,
+  V1StatefulSet,
+  V1StatefulSetStatus,
+  V1StatefulSetUpdateStrategy,
+} from '@kubernetes/client-node';
+import {
+  daemonSetStatus,
+  PROGRESS_DEADLINE_EXCEEDED,
+  rolloutStatus,
+  statefulSetStatus,
+  workloadStatus,
+} from '../../src/kubernetes/rollout-status.ts';
 
 /** A Deployment named "foo", as kubectl's `rollout_status_test.go` builds it. */
 function deployment(
@@ -250,5 +265,266 @@ describe('rolloutStatus: each condition in kubectl order', () => {
     ];
     expect(states.map((state) => state.phase)).toEqual(['waiting', 'failed', 'complete']);
     for (const state of states) expect(state.message).not.toMatch(/\s$/);
+  });
+});
+
+/** A StatefulSet "foo" with `replicas` and an update strategy, as the API server stores one. */
+function statefulSet(
+  generation: number,
+  replicas: number | undefined,
+  updateStrategy: V1StatefulSetUpdateStrategy | undefined,
+  status: Partial<V1StatefulSetStatus> | undefined,
+): V1StatefulSet {
+  return {
+    metadata: { namespace: 'bar', name: 'foo', generation },
+    spec: {
+      selector: { matchLabels: { app: 'foo' } },
+      serviceName: 'foo',
+      template: { spec: { containers: [{ name: 'foo', image: 'foo:1' }] } },
+      ...(replicas === undefined ? {} : { replicas }),
+      ...(updateStrategy === undefined ? {} : { updateStrategy }),
+    },
+    ...(status === undefined ? {} : { status: { replicas: 0, ...status } }),
+  };
+}
+
+const rolling: V1StatefulSetUpdateStrategy = { type: 'RollingUpdate' };
+const partitioned = (partition: number): V1StatefulSetUpdateStrategy => ({
+  type: 'RollingUpdate',
+  rollingUpdate: { partition },
+});
+
+describe('statefulSetStatus: kubectl StatefulSetStatusViewer, condition by condition', () => {
+  test.each([
+    [
+      'OnDelete cannot be awaited',
+      1,
+      3,
+      { type: 'OnDelete' },
+      { observedGeneration: 1 },
+      'unawaitable',
+      'rollout status is only available for RollingUpdate strategy type',
+    ],
+    [
+      'no updateStrategy type at all is not RollingUpdate either',
+      1,
+      3,
+      undefined,
+      { observedGeneration: 1 },
+      'unawaitable',
+      'rollout status is only available for RollingUpdate strategy type',
+    ],
+    [
+      'an observedGeneration of 0 counts as not observed',
+      1,
+      3,
+      rolling,
+      { observedGeneration: 0, readyReplicas: 3 },
+      'waiting',
+      'Waiting for statefulset spec update to be observed...',
+    ],
+    [
+      'a newer generation than observed',
+      2,
+      3,
+      rolling,
+      { observedGeneration: 1, readyReplicas: 3 },
+      'waiting',
+      'Waiting for statefulset spec update to be observed...',
+    ],
+    [
+      'fewer ready pods than replicas',
+      1,
+      3,
+      partitioned(0),
+      { observedGeneration: 1, readyReplicas: 1, updatedReplicas: 3 },
+      'waiting',
+      'Waiting for 2 pods to be ready...',
+    ],
+    [
+      'missing readyReplicas count as 0',
+      1,
+      2,
+      rolling,
+      { observedGeneration: 1 },
+      'waiting',
+      'Waiting for 2 pods to be ready...',
+    ],
+    [
+      'a partition: fewer updated pods than replicas minus partition',
+      1,
+      3,
+      partitioned(1),
+      { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 1 },
+      'waiting',
+      'Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated...',
+    ],
+    [
+      'a partition reached: complete though currentRevision differs',
+      1,
+      3,
+      partitioned(1),
+      {
+        observedGeneration: 1,
+        readyReplicas: 3,
+        updatedReplicas: 2,
+        currentRevision: 'foo-a',
+        updateRevision: 'foo-b',
+      },
+      'complete',
+      'partitioned roll out complete: 2 new pods have been updated...',
+    ],
+    [
+      'partition 0 (the defaulted block): every pod updated',
+      1,
+      3,
+      partitioned(0),
+      { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 3 },
+      'complete',
+      'partitioned roll out complete: 3 new pods have been updated...',
+    ],
+    [
+      'partition 0: ready old pods still wait for the update',
+      1,
+      3,
+      partitioned(0),
+      { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 1 },
+      'waiting',
+      'Waiting for partitioned roll out to finish: 1 out of 3 new pods have been updated...',
+    ],
+    [
+      'no rollingUpdate block: revisions differ',
+      1,
+      3,
+      rolling,
+      {
+        observedGeneration: 1,
+        readyReplicas: 3,
+        updatedReplicas: 2,
+        currentRevision: 'foo-a',
+        updateRevision: 'foo-b',
+      },
+      'waiting',
+      'waiting for statefulset rolling update to complete 2 pods at revision foo-b...',
+    ],
+    [
+      'no rollingUpdate block: currentRevision equals updateRevision',
+      1,
+      3,
+      rolling,
+      {
+        observedGeneration: 1,
+        readyReplicas: 3,
+        currentReplicas: 3,
+        currentRevision: 'foo-b',
+        updateRevision: 'foo-b',
+      },
+      'complete',
+      'statefulset rolling update complete 3 pods at revision foo-b...',
+    ],
+  ])('%s', (_name, generation, replicas, strategy, status, phase, message) => {
+    expect(statefulSetStatus(statefulSet(generation, replicas, strategy, status))).toEqual({
+      phase,
+      message,
+    });
+    expect(
+      workloadStatus({ kind: 'StatefulSet', object: statefulSet(generation, replicas, strategy, status) }),
+    ).toEqual({
+      phase,
+      message,
+    });
+  });
+});
+
+function daemonSet(
+  generation: number,
+  type: string | undefined,
+  status: Partial<V1DaemonSetStatus> | undefined,
+): V1DaemonSet {
+  return {
+    metadata: { namespace: 'bar', name: 'foo', generation },
+    spec: {
+      selector: { matchLabels: { app: 'foo' } },
+      template: { spec: { containers: [{ name: 'foo', image: 'foo:1' }] } },
+      ...(type === undefined ? {} : { updateStrategy: { type } }),
+    },
+    ...(status === undefined
+      ? {}
+      : {
+          status: {
+            currentNumberScheduled: 0,
+            numberMisscheduled: 0,
+            desiredNumberScheduled: 0,
+            numberReady: 0,
+            ...status,
+          },
+        }),
+  };
+}
+
+describe('daemonSetStatus: kubectl DaemonSetStatusViewer, condition by condition', () => {
+  test.each([
+    [
+      'OnDelete cannot be awaited',
+      1,
+      'OnDelete',
+      { observedGeneration: 1 },
+      'unawaitable',
+      'rollout status is only available for RollingUpdate strategy type',
+    ],
+    [
+      'a newer generation than observed',
+      2,
+      'RollingUpdate',
+      { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 },
+      'waiting',
+      'Waiting for daemon set spec update to be observed...',
+    ],
+    [
+      'no status on a new generation',
+      1,
+      'RollingUpdate',
+      undefined,
+      'waiting',
+      'Waiting for daemon set spec update to be observed...',
+    ],
+    [
+      'fewer updated than desired',
+      1,
+      'RollingUpdate',
+      { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 1, numberAvailable: 3 },
+      'waiting',
+      'Waiting for daemon set "foo" rollout to finish: 1 out of 3 new pods have been updated...',
+    ],
+    [
+      'updated but fewer available than desired',
+      1,
+      'RollingUpdate',
+      { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 2 },
+      'waiting',
+      'Waiting for daemon set "foo" rollout to finish: 2 of 3 updated pods are available...',
+    ],
+    [
+      'missing counts are 0: nothing desired is complete',
+      1,
+      'RollingUpdate',
+      { observedGeneration: 1 },
+      'complete',
+      'daemon set "foo" successfully rolled out',
+    ],
+    [
+      'every node updated and available',
+      3,
+      'RollingUpdate',
+      { observedGeneration: 3, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 },
+      'complete',
+      'daemon set "foo" successfully rolled out',
+    ],
+  ])('%s', (_name, generation, type, status, phase, message) => {
+    expect(daemonSetStatus(daemonSet(generation, type, status))).toEqual({ phase, message });
+    expect(workloadStatus({ kind: 'DaemonSet', object: daemonSet(generation, type, status) })).toEqual({
+      phase,
+      message,
+    });
   });
 });

@@ -6,6 +6,7 @@
  * (crash-loop restarts, progress-deadline checks) is left.
  */
 import type { SimulatedClock, TimerKind } from './clock.ts';
+import { syncDaemonSet, type SimulatedNode } from './daemonset-controller.ts';
 import { syncDeployment } from './deployment-controller.ts';
 import {
   isHorizontalPodAutoscaler,
@@ -15,13 +16,19 @@ import {
 import { Kubelet, type KubeletOptions } from './kubelet.ts';
 import type { Registry } from './registry.ts';
 import { syncReplicaSet } from './replicaset-controller.ts';
+import { syncStatefulSet } from './statefulset-controller.ts';
 import {
+  controllerRevisions,
+  daemonSets,
   deployments,
   horizontalPodAutoscalers,
+  isDaemonSet,
   isDeployment,
   isReplicaSet,
+  isStatefulSet,
   pods,
   replicaSets,
+  statefulSets,
   type KubeObject,
   type ResourceType,
 } from './resources.ts';
@@ -30,7 +37,7 @@ import type { StoreEvent } from './store.ts';
 
 type WorkItem =
   | {
-      readonly kind: 'deployment' | 'replicaset' | 'autoscaler';
+      readonly kind: 'deployment' | 'replicaset' | 'statefulset' | 'daemonset' | 'autoscaler';
       readonly namespace: string;
       readonly name: string;
     }
@@ -44,7 +51,12 @@ export interface ControllerOptions {
   /** Simulated seconds between a change and the controllers acting on it. */
   readonly delaySeconds: number;
   readonly kubelet: Omit<KubeletOptions, 'report'>;
+  /** The nodes DaemonSets place a pod on. */
+  readonly nodes: readonly SimulatedNode[];
 }
+
+/** The workload kinds whose pods their controller owns directly, and the queue key of each. */
+const podOwners = { ReplicaSet: 'replicaset', StatefulSet: 'statefulset', DaemonSet: 'daemonset' } as const;
 
 export class ClusterControllers {
   /** Failures inside the loops (a real controller would log and retry them). */
@@ -53,6 +65,7 @@ export class ClusterControllers {
   readonly #clock: SimulatedClock;
   readonly #delaySeconds: number;
   readonly #kubelet: Kubelet;
+  readonly #nodes: readonly SimulatedNode[];
   readonly #queue = new Map<string, WorkItem>();
   readonly #requeues = new Map<string, { readonly due: number; readonly cancel: () => void }>();
   #cancelFlush: (() => void) | undefined;
@@ -63,6 +76,7 @@ export class ClusterControllers {
     this.#registry = registry;
     this.#clock = clock;
     this.#delaySeconds = options.delaySeconds;
+    this.#nodes = options.nodes;
     this.#kubelet = new Kubelet(registry, clock, {
       ...options.kubelet,
       report: (error) => {
@@ -117,6 +131,8 @@ export class ClusterControllers {
     if (event.resource === pods) {
       this.#kubelet.observe(event);
       this.#enqueueOwner(object, 'ReplicaSet');
+      this.#enqueueOwner(object, 'StatefulSet');
+      this.#enqueueOwner(object, 'DaemonSet');
       // The Deployment controller watches pods too: Recreate waits for the last old pod to go.
       if (event.type === 'DELETED') this.#enqueueDeploymentOfPod(object);
       return;
@@ -128,20 +144,29 @@ export class ClusterControllers {
     }
     // The HPA controller reads its target's scale: a change to the target brings it back.
     if (event.resource === deployments && event.type !== 'DELETED') this.#enqueueAutoscalersOf(object);
-    if (event.resource !== deployments && event.resource !== replicaSets) return;
+    const kind =
+      event.resource === deployments
+        ? 'deployment'
+        : event.resource === replicaSets
+          ? 'replicaset'
+          : event.resource === statefulSets
+            ? 'statefulset'
+            : event.resource === daemonSets
+              ? 'daemonset'
+              : undefined;
+    if (kind === undefined) return;
     if (event.type === 'DELETED') {
       this.#enqueue({ kind: 'collect', ownerUid: object.metadata.uid ?? '', namespace });
     } else {
-      const kind = event.resource === deployments ? 'deployment' : 'replicaset';
       this.#enqueue({ kind, namespace, name: object.metadata.name ?? '' });
     }
     if (event.resource === replicaSets) this.#enqueueOwner(object, 'Deployment');
   }
 
-  #enqueueOwner(object: KubeObject, ownerKind: 'ReplicaSet' | 'Deployment'): void {
+  #enqueueOwner(object: KubeObject, ownerKind: keyof typeof podOwners | 'Deployment'): void {
     const owner = object.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === ownerKind);
     if (!owner) return;
-    const kind = ownerKind === 'Deployment' ? 'deployment' : 'replicaset';
+    const kind = ownerKind === 'Deployment' ? 'deployment' : podOwners[ownerKind];
     this.#enqueue({ kind, namespace: object.metadata.namespace ?? '', name: owner.name });
   }
 
@@ -208,12 +233,23 @@ export class ClusterControllers {
       if (hpa && isHorizontalPodAutoscaler(hpa)) syncHorizontalPodAutoscaler(context, hpa);
       return;
     }
-    const type = item.kind === 'deployment' ? deployments : replicaSets;
+    const type = {
+      deployment: deployments,
+      replicaset: replicaSets,
+      statefulset: statefulSets,
+      daemonset: daemonSets,
+    }[item.kind];
     const object = this.#registry.find(type, item.namespace, item.name);
     const requeueAfter = (seconds: number, kind: TimerKind): void => {
       this.#requeueAfter(item, seconds, kind);
     };
     if (object && isDeployment(object)) syncDeployment({ ...context, requeueAfter }, object);
+    const progress = (seconds: number): void => {
+      requeueAfter(seconds, 'progress');
+    };
+    if (object && isStatefulSet(object)) syncStatefulSet({ ...context, requeueAfter: progress }, object);
+    if (object && isDaemonSet(object))
+      syncDaemonSet({ ...context, nodes: this.#nodes, requeueAfter: progress }, object);
     if (object && isReplicaSet(object)) {
       syncReplicaSet(
         {
@@ -229,7 +265,7 @@ export class ClusterControllers {
 
   /** The garbage collector's background deletion: dependents go after their owner. */
   #collectDependents(ownerUid: string, namespace: string): void {
-    const dependentTypes: readonly ResourceType[] = [replicaSets, pods];
+    const dependentTypes: readonly ResourceType[] = [replicaSets, controllerRevisions, pods];
     for (const type of dependentTypes) {
       for (const object of this.#registry.list(type, namespace)) {
         if (!object.metadata.ownerReferences?.some((r) => r.uid === ownerUid)) continue;

@@ -80,6 +80,39 @@ function defaultReplicaSet(object: KubeObject): void {
   defaultPodTemplate(spec);
 }
 
+/** `SetDefaults_StatefulSet`: an explicit `RollingUpdate` without a `rollingUpdate` block stays without one. */
+function defaultStatefulSet(object: KubeObject): void {
+  const spec = child(object, 'spec');
+  setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+  const strategy = child(spec, 'updateStrategy');
+  if (strategy.type === undefined) {
+    strategy.type = 'RollingUpdate';
+    setDefault(strategy, 'rollingUpdate', {});
+  }
+  if (strategy.type === 'RollingUpdate' && isJsonObject(strategy.rollingUpdate))
+    setDefault(strategy.rollingUpdate, 'partition', 0);
+  const retention = child(spec, 'persistentVolumeClaimRetentionPolicy');
+  setDefault(retention, 'whenDeleted', 'Retain');
+  setDefault(retention, 'whenScaled', 'Retain');
+  setDefault(spec, 'replicas', 1);
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  defaultPodTemplate(spec);
+}
+
+/** `SetDefaults_DaemonSet`: RollingUpdate with maxUnavailable 1 and maxSurge 0. */
+function defaultDaemonSet(object: KubeObject): void {
+  const spec = child(object, 'spec');
+  const strategy = child(spec, 'updateStrategy');
+  setDefault(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') {
+    const rollingUpdate = child(strategy, 'rollingUpdate');
+    setDefault(rollingUpdate, 'maxUnavailable', 1);
+    setDefault(rollingUpdate, 'maxSurge', 0);
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  defaultPodTemplate(spec);
+}
+
 function defaultPod(object: KubeObject): void {
   const spec = child(object, 'spec');
   defaultPodSpec(spec);
@@ -124,6 +157,8 @@ function defaultNamespace(object: KubeObject): void {
 const byKind: Readonly<Record<string, (object: KubeObject) => void>> = {
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,
+  StatefulSet: defaultStatefulSet,
+  DaemonSet: defaultDaemonSet,
   Pod: defaultPod,
   Service: defaultService,
   Namespace: defaultNamespace,

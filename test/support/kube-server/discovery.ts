@@ -22,7 +22,8 @@ function resourceEntries(type: ResourceType): V1APIResource[] {
     verbs:
       type.kind === 'Namespace' ? ['create', 'get', 'list', 'patch', 'update', 'watch'] : [...resourceVerbs],
     shortNames: [...type.shortNames],
-    ...(type.kind === 'Namespace' ? {} : { categories: ['all'] }),
+    // `kubectl get all` lists neither namespaces nor ControllerRevisions.
+    ...(type.kind === 'Namespace' || type.kind === 'ControllerRevision' ? {} : { categories: ['all'] }),
   };
   const status: V1APIResource = {
     name: `${type.plural}/status`,

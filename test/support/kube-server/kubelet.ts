@@ -15,6 +15,7 @@ import {
   type ContainerBehaviourRule,
   type PodTimings,
 } from './pods.ts';
+import { pinnedNode } from './daemonset-controller.ts';
 import type { Registry } from './registry.ts';
 import { isPod, pods, type Pod } from './resources.ts';
 import type { StoreEvent } from './store.ts';
@@ -136,7 +137,8 @@ export class Kubelet {
     if (!pod || !isPod(pod)) return;
     this.#registry.replace(pods, record.namespace, record.name, {
       ...pod,
-      spec: { ...pod.spec, nodeName: this.#options.nodeName },
+      // The scheduler honours a DaemonSet pod's node affinity; every other pod lands on the default node.
+      spec: { ...pod.spec, nodeName: pinnedNode(pod) ?? this.#options.nodeName },
     });
     record.podIp = `10.244.0.${this.#nextPodIp++}`;
     record.startTime = this.#clock.timestamp();

@@ -64,6 +64,13 @@ const mergeSchemas: Readonly<Record<string, MergeSchema>> = {
   ReplicaSet: {
     fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: conditions },
   },
+  StatefulSet: {
+    fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: conditions },
+  },
+  DaemonSet: {
+    fields: { metadata: objectMeta, spec: { fields: { template: podTemplate } }, status: conditions },
+  },
+  ControllerRevision: { fields: { metadata: objectMeta } },
   Pod: {
     fields: {
       metadata: objectMeta,

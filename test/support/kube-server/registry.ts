@@ -128,6 +128,11 @@ function initialStatus(kind: string): JsonObject | undefined {
       return { phase: 'Active' };
     case 'HorizontalPodAutoscaler':
       return { desiredReplicas: 0 };
+    // Fields without `omitempty` in apps/v1 types.go are on the wire from the start.
+    case 'StatefulSet':
+      return { replicas: 0, availableReplicas: 0 };
+    case 'DaemonSet':
+      return { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
     default:
       return undefined;
   }

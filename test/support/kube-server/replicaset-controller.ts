@@ -35,7 +35,8 @@ function activePods(registry: Registry, rs: ReplicaSet): Pod[] {
     );
 }
 
-function readySince(pod: Pod): number | undefined {
+/** When the pod's Ready condition last turned True; undefined while it is not Ready. */
+export function readySince(pod: Pod): number | undefined {
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
   return ready?.status === 'True' ? Date.parse(ready.lastTransitionTime ?? '') : undefined;
 }

@@ -1,9 +1,12 @@
 /** The resource types the server serves, named as the API names them (kind, plural, group). */
+import type { IControllerRevision } from 'kubernetes-models/apps/v1/ControllerRevision';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IService } from 'kubernetes-models/v1/Service';
+import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 
 export type ObjectMeta = NonNullable<IDeployment['metadata']>;
 
@@ -24,6 +27,9 @@ export type ReplicaSet = IReplicaSet & KubeObject;
 export type Pod = IPod & KubeObject;
 export type Service = IService & KubeObject;
 export type Namespace = INamespace & KubeObject;
+export type StatefulSet = IStatefulSet & KubeObject;
+export type DaemonSet = IDaemonSet & KubeObject;
+export type ControllerRevision = IControllerRevision & KubeObject;
 
 export function isDeployment(object: KubeObject): object is Deployment {
   return object.kind === 'Deployment';
@@ -39,6 +45,15 @@ export function isService(object: KubeObject): object is Service {
 }
 export function isNamespace(object: KubeObject): object is Namespace {
   return object.kind === 'Namespace';
+}
+export function isStatefulSet(object: KubeObject): object is StatefulSet {
+  return object.kind === 'StatefulSet';
+}
+export function isDaemonSet(object: KubeObject): object is DaemonSet {
+  return object.kind === 'DaemonSet';
+}
+export function isControllerRevision(object: KubeObject): object is ControllerRevision {
+  return object.kind === 'ControllerRevision';
 }
 
 export interface ResourceType {
@@ -123,6 +138,40 @@ export const horizontalPodAutoscalers: ResourceType = {
   hasGeneration: false,
   hasStatus: true,
 };
+export const statefulSets: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'StatefulSet',
+  plural: 'statefulsets',
+  singular: 'statefulset',
+  namespaced: true,
+  shortNames: ['sts'],
+  hasGeneration: true,
+  hasStatus: true,
+};
+export const daemonSets: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'DaemonSet',
+  plural: 'daemonsets',
+  singular: 'daemonset',
+  namespaced: true,
+  shortNames: ['ds'],
+  hasGeneration: true,
+  hasStatus: true,
+};
+/** Immutable snapshots of a StatefulSet's or DaemonSet's template, numbered by `revision`. */
+export const controllerRevisions: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'ControllerRevision',
+  plural: 'controllerrevisions',
+  singular: 'controllerrevision',
+  namespaced: true,
+  shortNames: [],
+  hasGeneration: false,
+  hasStatus: false,
+};
 
 export const resourceTypes: readonly ResourceType[] = [
   namespaces,
@@ -131,6 +180,9 @@ export const resourceTypes: readonly ResourceType[] = [
   deployments,
   replicaSets,
   horizontalPodAutoscalers,
+  statefulSets,
+  daemonSets,
+  controllerRevisions,
 ];
 
 export const resourceVerbs: readonly string[] = verbs;

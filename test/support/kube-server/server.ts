@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { testCertificates } from '../tls.ts';
 import { SimulatedClock } from './clock.ts';
 import { ClusterControllers } from './controller.ts';
+import { simulatedNodes } from './daemonset-controller.ts';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import { renderKubeconfig, type KubeconfigOptions } from './kubeconfig.ts';
 import { defaultPodTimings, type ContainerBehaviourRule, type PodTimings } from './pods.ts';
@@ -44,6 +45,8 @@ export interface KubeServerOptions {
   readonly watchTimeoutMs?: number;
   /** Watch events kept for resuming; older resourceVersions are Expired (default 10 000). */
   readonly watchHistorySize?: number;
+  /** The cluster's nodes, where DaemonSets run a pod each (default: three; other pods use the first). */
+  readonly nodes?: readonly string[];
   /** The source of every random choice (uids, pod names, IPs); default Math.random. */
   readonly random?: () => number;
 }
@@ -106,14 +109,16 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
   });
   const store = new ObjectStore({ historyLimit: options.watchHistorySize ?? 10_000 });
   const registry = new Registry(store, clock, random);
+  const nodes = simulatedNodes(options.nodes ?? ['rollgate-node', 'rollgate-node-2', 'rollgate-node-3']);
   const controllers = new ClusterControllers(registry, clock, {
     delaySeconds: options.controllerDelaySeconds ?? 0.1,
     kubelet: {
       timings: { ...defaultPodTimings, ...options.podTimings },
       ...(options.containerBehaviour ? { rule: options.containerBehaviour } : {}),
       random,
-      nodeName: 'rollgate-node',
+      nodeName: nodes[0]?.name ?? 'rollgate-node',
     },
+    nodes,
   });
   controllers.start();
   const state = new KubeState(registry);

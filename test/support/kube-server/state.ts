@@ -6,6 +6,8 @@
 import { byCreation } from './deployment-replicas.ts';
 import type { Registry } from './registry.ts';
 import {
+  controllerRevisions,
+  isControllerRevision,
   deployments,
   isDeployment,
   isNamespace,
@@ -17,6 +19,7 @@ import {
   replicaSets,
   resourceByKind,
   services,
+  type ControllerRevision,
   type Deployment,
   type KubeObject,
   type Namespace,
@@ -102,6 +105,16 @@ export class KubeState {
           deployment === undefined || rs.metadata.ownerReferences?.some((r) => r.uid === owner?.metadata.uid),
       )
       .sort(byCreation);
+  }
+
+  /** ControllerRevisions in `namespace` (the histories of StatefulSets and DaemonSets), lowest revision first. */
+  controllerRevisions(namespace: string, labelSelector?: string): ControllerRevision[] {
+    const selector = parseLabelSelector(labelSelector ?? null);
+    return this.#registry
+      .list(controllerRevisions, namespace)
+      .filter(isControllerRevision)
+      .filter((r) => matchesLabels(selector, r.metadata.labels))
+      .sort((a, b) => a.revision - b.revision);
   }
 
   pods(namespace: string, labelSelector?: string): Pod[] {

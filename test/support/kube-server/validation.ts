@@ -6,6 +6,9 @@
  */
 import { validate as validateReplicaSetSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1ReplicaSet';
 import { validate as validateDeploymentSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
+import { validate as validateStatefulSetSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1StatefulSet';
+import { validate as validateDaemonSetSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1DaemonSet';
+import { validate as validateControllerRevisionSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1ControllerRevision';
 import { validate as validateNamespaceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Namespace';
 import { validate as validatePodSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Pod';
 import { validate as validateServiceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Service';
@@ -20,6 +23,9 @@ type SchemaValidator = (data: unknown) => boolean;
 
 const schemas: Readonly<Record<string, SchemaValidator>> = {
   Deployment: validateDeploymentSchema,
+  StatefulSet: validateStatefulSetSchema,
+  DaemonSet: validateDaemonSetSchema,
+  ControllerRevision: validateControllerRevisionSchema,
   ReplicaSet: validateReplicaSetSchema,
   Pod: validatePodSchema,
   Service: validateServiceSchema,
@@ -325,13 +331,54 @@ function validateService(object: KubeObject): FieldError[] {
 const semanticRules: Readonly<Record<string, (object: KubeObject) => FieldError[]>> = {
   Deployment: validateDeployment,
   ReplicaSet: (object) => validateTemplatedSpec(object, 'replicaset'),
+  StatefulSet: (object) => validateTemplatedSpec(object, 'statefulset'),
+  DaemonSet: (object) => validateTemplatedSpec(object, 'daemonset'),
   Pod: (object) => validateContainers(child(object, 'spec'), 'spec'),
   Service: validateService,
   HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
 };
 
+/** Spec fields a StatefulSet update may change (`ValidateStatefulSetUpdate` in apps validation.go). */
+const mutableStatefulSetFields = [
+  'replicas',
+  'ordinals',
+  'template',
+  'updateStrategy',
+  'revisionHistoryLimit',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
+];
+
+function validateStatefulSetUpdate(object: KubeObject, previous: KubeObject): FieldError[] {
+  const fixed = (spec: JsonObject): JsonObject =>
+    Object.fromEntries(Object.entries(spec).filter(([key]) => !mutableStatefulSetFields.includes(key)));
+  if (semanticEqual(fixed(child(object, 'spec')), fixed(child(previous, 'spec')))) return [];
+  return [
+    {
+      field: 'spec',
+      type: 'FieldValueForbidden',
+      detail:
+        "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+    },
+  ];
+}
+
 function validateImmutable(object: KubeObject, previous: KubeObject): FieldError[] {
-  if (object.kind !== 'Deployment' && object.kind !== 'ReplicaSet') return [];
+  if (object.kind === 'StatefulSet') return validateStatefulSetUpdate(object, previous);
+  if (object.kind === 'ControllerRevision') {
+    // ValidateControllerRevisionUpdate: only metadata and `revision` may change.
+    return semanticEqual(object.data, previous.data)
+      ? []
+      : [
+          {
+            field: 'data',
+            type: 'FieldValueInvalid',
+            value: object.data ?? null,
+            detail: 'field is immutable',
+          },
+        ];
+  }
+  if (object.kind !== 'Deployment' && object.kind !== 'ReplicaSet' && object.kind !== 'DaemonSet') return [];
   const selector = child(object, 'spec').selector;
   return semanticEqual(selector, child(previous, 'spec').selector)
     ? []
