@@ -28,7 +28,8 @@ const COMMAND_EFFECT: Readonly<Partial<Record<CommandKind, string>>> = {
     '`--dry-run` only checks the gates; `key=value` pairs go into the deployment payload.',
   rollback: 'Deploys the previous good version to `<env>` again, or the version or deployment named.',
   lock: 'Holds `<env>`: until it is unlocked, only you can deploy there.',
-  unlock: 'Releases `<env>`; with `--deploying`, clears a deploy-in-progress marker a crash left behind (its holder or an admin).',
+  unlock:
+    'Releases `<env>`; with `--deploying`, clears a deploy-in-progress marker a crash left behind (its holder or an admin).',
   status: 'Shows what runs where: version, sha, who deployed it, when, and its health.',
   help: 'Shows this list and the repository’s environments.',
 };

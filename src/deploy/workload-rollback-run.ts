@@ -1,13 +1,6 @@
 import { RollgateError } from '../errors.ts';
-import {
-  createDeployment,
-  setDeploymentStatus,
-  type DeploymentsApi,
-  type Repo,
-} from '../github/deployments.ts';
-import type { DeploymentEvent } from '../github/deployment-event.ts';
-import type { Cluster } from '../kubernetes/cluster.ts';
-import type { RollbackResult, RollbackTarget } from '../kubernetes/rollback.ts';
+import { createDeployment, setDeploymentStatus } from '../github/deployments.ts';
+import type { RollbackResult } from '../kubernetes/rollback.ts';
 import { waitForRollout } from '../kubernetes/rollout-watch.ts';
 import { parseWorkloadRef } from '../kubernetes/workload-ref.ts';
 import {

@@ -162,15 +162,21 @@ describe('per-installation limits', () => {
     expect(s.github.callsTo('pulls/get').map((c) => c.status)).toEqual([429, 200]);
   });
 
-  test('a POST answered 500 is not retried; a GET answered 503 is', async () => {
+  test('a POST answered 500 is not retried blindly: the App looks first, then sends it again; a GET answered 503 is retried', async () => {
     const s = await start();
     s.github.failNext('pulls/get', { status: 503 });
     s.github.failNext('repos/create-deployment', { status: 500 });
     const { commentId } = await s.comment('/deploy staging');
-    expect(await settled(s, REPOSITORY, commentId)).toEqual(['eyes', 'confused']);
+    expect(await settled(s, REPOSITORY, commentId)).toEqual(['eyes', 'rocket']);
     expect(s.github.callsTo('pulls/get').map((c) => c.status)).toEqual([503, 200]);
-    // The server saw the POST once: it may have created the Deployment, so it is not repeated.
-    expect(s.github.callsTo('repos/create-deployment').map((c) => c.status)).toEqual([500]);
+    // The 500 may have created the Deployment: the App lists the environment's deployments for
+    // this comment's before it sends the POST again, and ends with exactly one.
+    const calls = s.github.calls.map((c) => c.operationId);
+    const failed = calls.indexOf('repos/create-deployment');
+    const again = calls.indexOf('repos/create-deployment', failed + 1);
+    expect(s.github.callsTo('repos/create-deployment').map((c) => c.status)).toEqual([500, 201]);
+    expect(calls.slice(failed + 1, again)).toContain('repos/list-deployments');
+    expect(s.github.state.seeded(REPOSITORY).deployments.size).toBe(1);
   });
 });
 

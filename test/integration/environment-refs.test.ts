@@ -211,8 +211,8 @@ describe('environment refs against the GitHub API test server', () => {
     expect(await readLockHolder(git, repo, legacy)).toMatchObject({ holder: 'hubot' });
     // Deleting the old branch is the one branch event left; nothing is created as a branch.
     expect(server.state.seeded(FULL_NAME).refEvents.map((e) => [e.event, e.ref])).toEqual([
-      ['delete', 'refs/rollgate/lock/Production'],
-      ['push', 'refs/rollgate/lock/Production'],
+      ['delete', 'refs/heads/rollgate/lock/Production'],
+      ['push', 'refs/heads/rollgate/lock/Production'],
     ]);
     const migrated = new Set<string>();
     await readEnvironmentRefs(git, repo, { migrated });

@@ -738,11 +738,11 @@ describe('GitHub API test server: what Rollgate relies on', () => {
     server.state.addRuleset('octo-org/web', {
       name: 'release branches',
       target: 'branch',
-      include: ['refs/rollgate/**', '~DEFAULT_BRANCH'],
+      include: ['refs/heads/rollgate/**', '~DEFAULT_BRANCH'],
       rules: ['creation', 'deletion', 'non_fast_forward'],
     });
     const created = await failure(
-      octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/lock/staging', sha: main }),
+      octokit.rest.git.createRef({ ...repo, ref: 'refs/heads/rollgate/lock/staging', sha: main }),
     );
     expect(created).toMatchObject({
       status: 422,

@@ -364,9 +364,9 @@ describe('invalid files', () => {
     [
       'an unknown auto_deploy event',
       'environments:\n  staging:\n    auto_deploy: [release, tag]\n',
-      '.github/rollgate.yml:3:28: environments.staging.auto_deploy[1] must be release or push, got "tag"',
+      '.github/rollgate.yml:3:28: environments.staging.auto_deploy[1] must be release, prerelease or push, got "tag"',
       '/environments/staging/auto_deploy/1',
-      /An event: 'release' or 'push'\./,
+      /An event: 'release', 'prerelease' or 'push'\./,
     ],
     [
       'auto_deploy as a single word',

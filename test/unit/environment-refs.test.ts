@@ -453,8 +453,8 @@ describe('readEnvironmentRefs: one listing, and legacy branches moved', () => {
 
   test('moves rollgate/* branches of earlier versions to refs/rollgate/ once, keeping their commits', async () => {
     const fake = new FakeGit();
-    const lock = fake.seed('refs/rollgate/lock/Production', holder('hubot'));
-    const marker = fake.seed('refs/rollgate/deploying/staging', holder('monalisa'));
+    const lock = fake.seed('refs/heads/rollgate/lock/Production', holder('hubot'));
+    const marker = fake.seed('refs/heads/rollgate/deploying/staging', holder('monalisa'));
     const migrated = new Set<string>();
     const refs = await readEnvironmentRefs(fake, repo, { migrated });
     expect(refs.locks.get('production')).toBe(lock);
@@ -471,7 +471,7 @@ describe('readEnvironmentRefs: one listing, and legacy branches moved', () => {
   test('a legacy branch whose new ref already exists is dropped, the new ref kept', async () => {
     const fake = new FakeGit();
     const current = fake.seed('refs/rollgate/lock/staging', holder('monalisa'));
-    fake.seed('refs/rollgate/lock/staging', holder('hubot'));
+    fake.seed('refs/heads/rollgate/lock/staging', holder('hubot'));
     const refs = await readEnvironmentRefs(fake, repo);
     expect(refs.locks.get('staging')).toBe(current);
     expect([...fake.refs.keys()]).toEqual(['refs/rollgate/lock/staging']);
