@@ -1,13 +1,6 @@
 import { RollgateError } from '../errors.ts';
-import {
-  createDeployment,
-  setDeploymentStatus,
-  type DeploymentsApi,
-  type Repo,
-} from '../github/deployments.ts';
-import type { DeploymentEvent } from '../github/deployment-event.ts';
+import { setDeploymentStatus } from '../github/deployments.ts';
 import { outcomeOf } from '../kubernetes/annotations.ts';
-import type { Cluster } from '../kubernetes/cluster.ts';
 import { recordOutcome } from '../kubernetes/outcome.ts';
 import { describePodFailure } from '../kubernetes/pod-failures.ts';
 import {
@@ -15,49 +8,21 @@ import {
   prepareRollback,
   type PreparedRollback,
   type RollbackResult,
-  type RollbackTarget,
 } from '../kubernetes/rollback.ts';
 import { waitForRollout, type RolloutResult } from '../kubernetes/rollout-watch.ts';
 import { rolloutFailureOf } from './strategy.ts';
-import { Timeline, type TimelineEntry } from './timeline.ts';
+import { Timeline } from './timeline.ts';
+import {
+  openRollbackDeployment,
+  type RollbackFacts,
+  type RollbackOutcome,
+  type RollbackPorts,
+  type RollbackSpec,
+} from './rollback-spec.ts';
 import { runWorkloadRollback } from './workload-rollback-run.ts';
 import { parseWorkloadRef } from '../kubernetes/workload-ref.ts';
 
-export interface RollbackSpec {
-  readonly environment: string;
-  readonly namespace: string;
-  /** `NAME` (a Deployment) or `statefulset/NAME`, `daemonset/NAME`, as `kubectl rollout undo` names them. */
-  readonly deployments: readonly string[];
-  readonly target: RollbackTarget;
-  readonly reason: string;
-  readonly timeoutMs: number;
-}
-
-export interface RollbackFacts {
-  readonly sha: string;
-  readonly runUrl: string | undefined;
-  readonly actor: string | undefined;
-  readonly event: DeploymentEvent | undefined;
-}
-
-export interface RollbackPorts {
-  readonly cluster: Cluster;
-  readonly github: { readonly api: DeploymentsApi; readonly repo: Repo } | undefined;
-  readonly now: () => number;
-  readonly log: (line: string) => void;
-}
-
-export interface RollbackOutcome {
-  readonly results: readonly RollbackResult[];
-  readonly deploymentId: number | undefined;
-  readonly revision: number | undefined;
-  readonly rolledBackTo: string;
-  readonly durationMs: number;
-  readonly timeline: readonly TimelineEntry[];
-  readonly failure: string | undefined;
-  /** After a failure: what runs now (what ran before, restored, or the failing target). */
-  readonly runningNow: string | undefined;
-}
+export type { RollbackFacts, RollbackOutcome, RollbackPorts, RollbackSpec } from './rollback-spec.ts';
 
 /**
  * Container restarts of a rollback's new pods that fail it at once: the deploy action's default
@@ -96,32 +61,13 @@ export async function runRollback(
   for (const { name } of refs)
     prepared.push(await prepareRollback(cluster, spec.namespace, name, spec.target));
 
-  let deploymentId = facts.event?.id;
-  if (github && deploymentId === undefined) {
-    const first = prepared[0];
-    const version = first?.version ?? spec.target.version;
-    const created = await createDeployment(github.api, github.repo, {
-      // The commit of the version that runs again, not the workflow's: the Deployments tab shows it.
-      ref: prepared.find((p) => p.sha !== undefined)?.sha ?? facts.sha,
-      environment: spec.environment,
-      task: 'deploy:rollback',
-      payload: {
-        reason: spec.reason,
-        ...(version ? { version } : {}),
-        ...(first?.fromVersion ? { rolled_back_from: first.fromVersion } : {}),
-        ...(spec.target.revision ? { revision: spec.target.revision } : {}),
-      },
-      description: `Rollback of ${spec.environment}${version ? ` to ${version}` : ''}${spec.reason ? `: ${spec.reason}` : ''}`,
-      requiredContexts: [],
-    });
-    deploymentId = created.id;
-  }
-  if (github && deploymentId !== undefined) {
-    await setDeploymentStatus(github.api, github.repo, deploymentId, 'in_progress', {
-      logUrl: facts.runUrl,
-      description: `Rolling back ${spec.environment}`,
-    });
-  }
+  const first = prepared[0];
+  const deploymentId = await openRollbackDeployment(spec, facts, github, {
+    // The commit of the version that runs again, not the workflow's: the Deployments tab shows it.
+    sha: prepared.find((p) => p.sha !== undefined)?.sha ?? facts.sha,
+    version: first?.version ?? spec.target.version,
+    fromVersion: first?.fromVersion,
+  });
 
   const attempts: Attempt[] = [];
   let failure: string | undefined;

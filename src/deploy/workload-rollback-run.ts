@@ -1,5 +1,5 @@
 import { RollgateError } from '../errors.ts';
-import { createDeployment, setDeploymentStatus } from '../github/deployments.ts';
+import { setDeploymentStatus } from '../github/deployments.ts';
 import type { RollbackResult } from '../kubernetes/rollback.ts';
 import { waitForRollout } from '../kubernetes/rollout-watch.ts';
 import { parseWorkloadRef } from '../kubernetes/workload-ref.ts';
@@ -9,7 +9,13 @@ import {
   type PreparedWorkloadRollback,
 } from '../kubernetes/workload-rollback.ts';
 import { Timeline } from './timeline.ts';
-import type { RollbackFacts, RollbackOutcome, RollbackPorts, RollbackSpec } from './rollback-run.ts';
+import {
+  openRollbackDeployment,
+  type RollbackFacts,
+  type RollbackOutcome,
+  type RollbackPorts,
+  type RollbackSpec,
+} from './rollback-spec.ts';
 
 /**
  * Returns StatefulSets and DaemonSets to their previous (or a named) ControllerRevision with kubectl's undo,
@@ -29,28 +35,11 @@ export async function runWorkloadRollback(
   for (const { kind, name } of refs)
     prepared.push(await prepareWorkloadRollback(cluster, spec.namespace, kind, name, spec.target));
 
-  let deploymentId = facts.event?.id;
-  if (github && deploymentId === undefined) {
-    const created = await createDeployment(github.api, github.repo, {
-      ref: facts.sha,
-      environment: spec.environment,
-      task: 'deploy:rollback',
-      payload: {
-        reason: spec.reason,
-        ...(spec.target.version ? { version: spec.target.version } : {}),
-        ...(spec.target.revision ? { revision: spec.target.revision } : {}),
-      },
-      description: `Rollback of ${spec.environment}${spec.reason ? `: ${spec.reason}` : ''}`,
-      requiredContexts: [],
-    });
-    deploymentId = created.id;
-  }
-  if (github && deploymentId !== undefined) {
-    await setDeploymentStatus(github.api, github.repo, deploymentId, 'in_progress', {
-      logUrl: facts.runUrl,
-      description: `Rolling back ${spec.environment}`,
-    });
-  }
+  const deploymentId = await openRollbackDeployment(spec, facts, github, {
+    sha: facts.sha,
+    version: spec.target.version,
+    fromVersion: undefined,
+  });
 
   const results: RollbackResult[] = [];
   let failure: string | undefined;
