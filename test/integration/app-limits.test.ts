@@ -9,6 +9,7 @@ import { MemoryWriteBudget } from '../../app/limits/budget.ts';
 import { RedisWriteBudget } from '../../app/limits/redis-budget.ts';
 import { RedisConnection } from '../../app/limits/redis-connection.ts';
 import { startAppStand, REPOSITORY, type AppStand } from '../support/app-stand.ts';
+import { eventually } from '../support/app-view.ts';
 import type { GitHubServer } from '../support/github-server/server.ts';
 import { closedPort } from '../support/http-target.ts';
 
@@ -28,20 +29,6 @@ async function start(options: Parameters<typeof startAppStand>[0] = {}): Promise
     env: { ROLLGATE_SHUTDOWN_GRACE_MS: '1000', ...options.env },
   });
   return stand;
-}
-
-async function eventually<T>(
-  check: () => T | undefined | false,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function reactions(s: AppStand, fullName: string, commentId: number): string[] {

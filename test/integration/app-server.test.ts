@@ -2,6 +2,7 @@
  * The App's HTTP edge under hostile and unusual input, as `npm start` runs it: oversized bodies,
  * forged signatures, missing secrets, the setup page and a SIGTERM while a handler is working.
  */
+import { eventually } from '../support/app-view.ts';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -35,20 +36,6 @@ afterEach(async () => {
 async function start(options: Parameters<typeof startAppStand>[0] = {}): Promise<AppStand> {
   stand = await startAppStand(options);
   return stand;
-}
-
-async function eventually<T>(
-  check: () => T | undefined | false,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function reactions(s: AppStand, commentId: number): string[] {

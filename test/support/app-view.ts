@@ -12,7 +12,7 @@ const REPLY = /\n\n<!-- rollgate:reply .*-->$/;
 export async function eventually<T>(
   check: () => T | undefined | false,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = 20_000,
 ): Promise<T> {
   const started = Date.now();
   for (;;) {
