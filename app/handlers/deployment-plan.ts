@@ -68,16 +68,31 @@ export async function deployThroughGates(
 ): Promise<DeploymentOutcome> {
   const environment = config.environments.get(order.environment);
   const target = 'sha' in gates.target ? gates.target.sha : undefined;
-  const [markerDeployment, contexts] = await Promise.all([
+  const [markerDeployment, contexts, tree] = await Promise.all([
     gates.marker !== undefined && !ownedBy(gates.marker, order.owner)
       ? findMarkerDeployment(io, order.environment, gates.marker)
       : undefined,
     environment?.requires.checks === 'success' && target !== undefined ? readContexts(io, target) : undefined,
+    target !== undefined && !gates.dryRun ? treeOf(io, target) : undefined,
   ]);
   const decision = decideDeploy({ ...gates, markerDeployment, contexts, now: now() });
   if (decision.kind === 'refuse') return { kind: 'refused', message: decision.message };
   if (decision.kind === 'dry-run') return decision;
-  return carryOut(io, order, decision.plan, gates, now);
+  return carryOut(io, order, decision.plan, gates, now, tree);
+}
+
+/**
+ * The tree of the commit to deploy, for the marker's commit to point at: a read instead of the
+ * record tree's write, so only the marker's commit and ref come before the Deployment (and 👀
+ * before them), and twenty commands at once have their Deployments within GitHub's 80 writes a
+ * minute. Undefined when it cannot be read: the marker then writes its own tree.
+ */
+async function treeOf(io: GitHubIo, sha: string): Promise<string | undefined> {
+  try {
+    return (await io.octokit.rest.git.getCommit({ ...io.repo, commit_sha: sha })).data.tree.sha;
+  } catch {
+    return undefined;
+  }
 }
 
 async function carryOut(
@@ -86,6 +101,7 @@ async function carryOut(
   plan: DeployPlan,
   gates: GateFacts,
   now: () => number,
+  tree: string | undefined,
 ): Promise<DeploymentOutcome> {
   const claim = {
     holder: order.requester,
@@ -97,7 +113,7 @@ async function carryOut(
   if (plan.marker !== 'ours') {
     const takeOver = plan.marker === 'take-over' ? gates.marker?.sha : undefined;
     const taken = await reconciledWrite<MarkerClaim>(
-      () => takeMarker(io.git, io.repo, plan.environment, claim, takeOver),
+      () => takeMarker(io.git, io.repo, plan.environment, claim, { takeOver, tree }),
       // A ref whose holder names this order's comment (or release) is ours: its answer was lost.
       async () => ((await markerIsOurs(io, plan.environment, order.owner)) ? { kind: 'taken' } : undefined),
     );

@@ -109,7 +109,7 @@ export async function takeMarker(
   repo: Repo,
   environment: string,
   request: Omit<Marker, 'owner' | 'sha'> & { readonly owner: MarkerOwner },
-  takeOver?: string,
+  where: { readonly takeOver?: string | undefined; readonly tree?: string | undefined } = {},
 ): Promise<MarkerClaim> {
   const holder: LockHolder = {
     holder: request.holder,
@@ -117,7 +117,10 @@ export async function takeMarker(
     since: request.since,
     pullRequest: request.pullRequest,
   };
-  const result = await claim(git, repo, 'deploying', environment, holder, takeOver ? { takeOver } : {});
+  const result = await claim(git, repo, 'deploying', environment, holder, {
+    ...(where.takeOver !== undefined ? { takeOver: where.takeOver } : {}),
+    ...(where.tree !== undefined ? { tree: where.tree } : {}),
+  });
   if (result.taken) return { kind: 'taken' };
   if (result.by === 'lock') return { kind: 'locked', lock: result.holder };
   return { kind: 'busy', marker: toMarker(result.holder, result.sha) };

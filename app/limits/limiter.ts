@@ -7,16 +7,23 @@
  * Per installation (the Octokit instance's `auth.installationId`), in this process:
  * - at most `MAX_CONCURRENT_REQUESTS` requests in flight, and writes one at a time ("serially");
  * - a write first spends a token of the sliding minute/hour budget (`WriteBudget`, in Redis when
- *   replicas share it); waiting writes go in the order of how few writes their webhook's handler
- *   has made, so every command's first steps (the claim, the Deployment) come before anyone's
- *   later ones when the budget runs short;
+ *   replicas share it); waiting writes go by `writeClass` — a command's claim (the marker's commit
+ *   and ref, the Deployment) before 👀 and other reactions, and those before everything that
+ *   follows a Deployment (check runs, comments, statuses) — then by how few writes their webhook's
+ *   handler has made, so when the budget runs short every command's Deployment comes first;
  * - a rate-limit answer pauses the installation for the time GitHub names and the request is
  *   retried, whatever its method; a 5xx or a dropped connection is retried only for idempotent
  *   methods (`policy.ts`). Other installations never wait on it.
  */
 import type { Octokit } from '@octokit/core';
 import type { WriteBudget } from './budget.ts';
-import { isWrite, MAX_CONCURRENT_REQUESTS, retryDecision, type AttemptFailure } from './policy.ts';
+import {
+  isWrite,
+  MAX_CONCURRENT_REQUESTS,
+  retryDecision,
+  writeClass,
+  type AttemptFailure,
+} from './policy.ts';
 
 export interface LimiterClock {
   now(): number;
@@ -33,8 +40,11 @@ const realClock: LimiterClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** Ranks of one class come before any of the next (no handler makes a million writes). */
+const CLASS_STRIDE = 1_000_000;
+
 interface Waiter {
-  /** How many writes the waiting handler has made: fewer goes first. */
+  /** The write's class times `CLASS_STRIDE`, plus how many writes the waiting handler has made: lower goes first. */
   readonly rank: number;
   readonly seq: number;
   readonly admit: () => void;
@@ -159,7 +169,9 @@ export function githubLimiter(octokit: Octokit, options: Record<string, unknown>
     try {
       for (let retries = 0; ; retries++) {
         const releaseSlot = await lane.slot();
-        const releaseTurn = write ? await lane.writeTurn(writesMade) : undefined;
+        const releaseTurn = write
+          ? await lane.writeTurn(writeClass(method, requestOptions.url) * CLASS_STRIDE + writesMade)
+          : undefined;
         try {
           const pausedFor = lane.pausedUntil - clock.now();
           if (pausedFor > 0) await clock.sleep(pausedFor);

@@ -58,6 +58,18 @@ export function isWrite(method: string): boolean {
 }
 
 /**
+ * How urgent a write is: 0 for what a Deployment waits on (git trees, commits and refs under
+ * `refs/rollgate/`, the Deployment itself), 1 for reactions (the 👀 a user waits to see), 2 for
+ * the rest. Known from the route alone, so handlers need not say.
+ */
+export function writeClass(method: string, url: string): number {
+  if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(url)) return 0;
+  if (/^\/repos\/[^/]+\/[^/]+\/git\/(commits|refs|trees)\b/.test(url)) return 0;
+  if (/\/reactions$/.test(url)) return 1;
+  return 2;
+}
+
+/**
  * Methods whose repetition leaves GitHub as one request would (RFC 9110 §9.2.2: GET, HEAD,
  * OPTIONS, PUT, DELETE). A POST or PATCH whose answer was lost may have been carried out:
  * repeating it can create a second Deployment or comment, so the handler reconciles instead.

@@ -6,6 +6,7 @@ import {
   WINDOW_MARGIN_MS,
   rateLimitWait,
   retryDecision,
+  writeClass,
   writeWait,
   type AttemptFailure,
 } from '../../app/limits/policy.ts';
@@ -135,5 +136,24 @@ describe('writeWait: GitHub’s 80 a minute and 500 an hour, as sliding windows'
       expect(spent.filter((t) => t >= start && t < start + MINUTE_MS).length).toBeLessThanOrEqual(80);
     // …and it lets the first 80 through at once: a single command is not spaced out.
     expect((spent[79] ?? Infinity) - NOW).toBeLessThan(80 * 37 + 1);
+  });
+});
+
+describe('writeClass: what a Deployment waits on goes first when the budget runs short', () => {
+  test.each([
+    ['POST', '/repos/{owner}/{repo}/deployments', 0],
+    ['POST', '/repos/octo-org/hello/deployments', 0],
+    ['POST', '/repos/{owner}/{repo}/git/commits', 0],
+    ['POST', '/repos/{owner}/{repo}/git/refs', 0],
+    ['PATCH', '/repos/{owner}/{repo}/git/refs/{ref}', 0],
+    ['DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', 0],
+    ['POST', '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', 1],
+    ['POST', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses', 2],
+    ['POST', '/repos/{owner}/{repo}/check-runs', 2],
+    ['POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 2],
+    ['PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 2],
+    ['POST', '/repos/{owner}/{repo}/git/trees', 0],
+  ])('%s %s → %d', (method, url, expected) => {
+    expect(writeClass(method, url)).toBe(expected);
   });
 });
