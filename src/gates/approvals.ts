@@ -10,7 +10,7 @@
  * A rejection blocks only when it comes from someone who could also approve (an approver, or
  * anyone when approvers is empty); the requester may reject their own request (it withdraws it).
  */
-import type { Approver, EnvironmentConfig } from '../config/types.ts';
+import type { Approver } from '../config/types.ts';
 import { code, listWithin, mention } from '../github/markdown.ts';
 import type { GateFacts, RejectionFact } from './facts.ts';
 import type { GateOutcome } from './verdict.ts';
@@ -110,14 +110,13 @@ function notes(tally: ApprovalTally, requester: string): string[] {
   return notes;
 }
 
-/** Who else could approve, for the "what would change it" line. */
-function whoElse(environment: EnvironmentConfig, facts: GateFacts, tally: ApprovalTally): string {
-  const { approvers, selfApproval } = environment.requires;
+/** Who else could approve `missing` more times, for the "what would change it" line. */
+function whoElse(facts: GateFacts, tally: ApprovalTally, missing: number): string {
+  const { approvers, selfApproval } = facts.environment.requires;
   const requester = folded(facts.requester);
   if (approvers.length === 0) {
-    return selfApproval
-      ? 'anyone who may run commands'
-      : `anyone who may run commands other than ${mention(facts.requester)}`;
+    const people = missing === 1 ? 'someone' : `${missing} more people`;
+    return `${people} who may run commands${selfApproval ? '' : `, not ${mention(facts.requester)}`}`;
   }
   const done = new Set(tally.counted.map((c) => folded(c.by)));
   const candidates = approvers.flatMap((approver) => {
@@ -126,7 +125,8 @@ function whoElse(environment: EnvironmentConfig, facts: GateFacts, tally: Approv
     if (done.has(who) || (who === requester && !selfApproval)) return [];
     return [mention(approver.login)];
   });
-  return candidates.length === 0 ? 'another approver' : listWithin(candidates, LIST_BUDGET, ' or ');
+  const count = missing === 1 ? 'one more approver' : `${missing} more approvers`;
+  return candidates.length === 0 ? count : `${count}: ${listWithin(candidates, LIST_BUDGET, ' or ')}`;
 }
 
 /** The approvals gate's outcome for `facts` (the environment needs at least one approval). */
@@ -163,6 +163,6 @@ export function approvalsGate(facts: GateFacts): GateOutcome {
     gate: 'approvals',
     state: 'waiting',
     summary,
-    change: `${command} from ${missing === 1 ? '' : `${missing} of `}${whoElse(environment, facts, tally)}`,
+    change: `${command} from ${whoElse(facts, tally, missing)}`,
   };
 }
