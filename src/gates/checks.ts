@@ -30,6 +30,10 @@ const named = (checks: readonly CheckFact[], withState: boolean): string =>
 
 const shortSha = (sha: string): string => code(sha.slice(0, 7));
 
+/** `1 of 1 check`, `2 of 5 checks`. */
+const ofChecks = (count: number, total: number): string =>
+  `${count} of ${total} ${total === 1 ? 'check' : 'checks'}`;
+
 /** The checks gate's outcome for `facts` (the environment `requires.checks: success`). */
 export function checksGate(facts: GateFacts): GateOutcome {
   const required = requiredChecks(facts.checks);
@@ -39,7 +43,7 @@ export function checksGate(facts: GateFacts): GateOutcome {
     return {
       gate: 'checks',
       state: 'failed',
-      summary: `${failed.length} of ${required.length} checks on ${shortSha(facts.sha)} did not succeed: ${named(failed, true)}`,
+      summary: `${ofChecks(failed.length, required.length)} on ${shortSha(facts.sha)} did not succeed: ${named(failed, true)}`,
       change:
         'fix them, or re-run them until they succeed (GitHub creates a Deployment only when every check succeeded: skipped and neutral do not count), then deploy again',
     };
@@ -48,7 +52,7 @@ export function checksGate(facts: GateFacts): GateOutcome {
     return {
       gate: 'checks',
       state: 'waiting',
-      summary: `${running.length} of ${required.length} checks on ${shortSha(facts.sha)} still running: ${named(running, false)}`,
+      summary: `${ofChecks(running.length, required.length)} on ${shortSha(facts.sha)} still running: ${named(running, false)}`,
       change: 'their success',
     };
   }
@@ -58,6 +62,8 @@ export function checksGate(facts: GateFacts): GateOutcome {
     summary:
       required.length === 0
         ? `no checks reported on ${shortSha(facts.sha)}`
-        : `all ${required.length} ${required.length === 1 ? 'check' : 'checks'} on ${shortSha(facts.sha)} succeeded`,
+        : required.length === 1
+          ? `the 1 check on ${shortSha(facts.sha)} succeeded`
+          : `all ${required.length} checks on ${shortSha(facts.sha)} succeeded`,
   };
 }

@@ -146,7 +146,7 @@ function windowGate(facts: GateFacts): GateOutcome {
     gate: 'window',
     state: 'waiting',
     summary: `outside ${labels}`,
-    change: `the next window, ${code(next.window.label)}, opening`,
+    change: `${code(next.window.label)} to open`,
     opensAt: new Date(next.start),
     timeZone: next.window.timezone,
   };
@@ -180,7 +180,7 @@ function freezeGate(facts: GateFacts, opening: number | undefined): GateOutcome 
     gate: 'freeze',
     state: 'waiting',
     summary,
-    change: `its end${facts.environment.windows.length > 0 ? ', and a window opening' : ''}`,
+    change: `the freeze to end${facts.environment.windows.length > 0 ? ' and a window to open' : ''}`,
     opensAt: new Date(opening),
     timeZone: zone,
   };

@@ -65,7 +65,7 @@ describe('checklistMarkdown', () => {
     expect(checklistMarkdown(evaluateGates(facts())).split('\n')).toEqual([
       '- ✅ **lock**: not locked',
       '- ✅ **freeze**: no freeze in force',
-      '- ⏳ **window**: outside `Mon-Fri 09:00-17:00 Europe/Berlin` — needs the next window, `Mon-Fri 09:00-17:00 Europe/Berlin`, opening — opens 2026-12-07T08:00:00.000Z (`Mon 2026-12-07 09:00 Europe/Berlin`)',
+      '- ⏳ **window**: outside `Mon-Fri 09:00-17:00 Europe/Berlin` — needs `Mon-Fri 09:00-17:00 Europe/Berlin` to open — opens 2026-12-07T08:00:00.000Z (`Mon 2026-12-07 09:00 Europe/Berlin`)',
       '- ✅ **branch**: `main` matches `main`',
       '- ⏳ **checks**: 1 of 2 checks on `abc1234` still running: `test` — needs their success',
       '- ✅ **promotion**: `abc1234` is live on `staging`',
@@ -116,7 +116,7 @@ describe('checklistText', () => {
     expect(checklistText(evaluateGates(facts())).split('\n')).toEqual([
       '✅ lock: not locked',
       '✅ freeze: no freeze in force',
-      '⏳ window: outside `Mon-Fri 09:00-17:00 Europe/Berlin`; needs the next window, `Mon-Fri 09:00-17:00 Europe/Berlin`, opening; opens 2026-12-07T08:00:00.000Z (`Mon 2026-12-07 09:00 Europe/Berlin`)',
+      '⏳ window: outside `Mon-Fri 09:00-17:00 Europe/Berlin`; needs `Mon-Fri 09:00-17:00 Europe/Berlin` to open; opens 2026-12-07T08:00:00.000Z (`Mon 2026-12-07 09:00 Europe/Berlin`)',
       '✅ branch: `main` matches `main`',
       '⏳ checks: 1 of 2 checks on `abc1234` still running: `test`; needs their success',
       '✅ promotion: `abc1234` is live on `staging`',

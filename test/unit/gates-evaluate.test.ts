@@ -175,13 +175,13 @@ describe('checks gate', () => {
         run('rollgate / production', 'failure'),
       ],
       'passed',
-      'all 1 check on `abc1234` succeeded',
+      'the 1 check on `abc1234` succeeded',
     ],
     [
       'a status named like ours still counts',
       [status('rollgate / staging', 'pending')],
       'waiting',
-      '1 of 1 checks on `abc1234` still running: `rollgate / staging`',
+      '1 of 1 check on `abc1234` still running: `rollgate / staging`',
     ],
     [
       'a queued check run',
@@ -205,19 +205,19 @@ describe('checks gate', () => {
       'a skipped check run (GitHub refuses the Deployment)',
       [run('e2e', 'skipped')],
       'failed',
-      '1 of 1 checks on `abc1234` did not succeed: `e2e` (skipped)',
+      '1 of 1 check on `abc1234` did not succeed: `e2e` (skipped)',
     ],
     [
       'a neutral check run',
       [run('lint', 'neutral')],
       'failed',
-      '1 of 1 checks on `abc1234` did not succeed: `lint` (neutral)',
+      '1 of 1 check on `abc1234` did not succeed: `lint` (neutral)',
     ],
     [
       'an errored status',
       [status('ci/circleci', 'error')],
       'failed',
-      '1 of 1 checks on `abc1234` did not succeed: `ci/circleci` (error)',
+      '1 of 1 check on `abc1234` did not succeed: `ci/circleci` (error)',
     ],
     [
       'timed out, cancelled, stale, action required',

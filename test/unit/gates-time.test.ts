@@ -122,6 +122,12 @@ describe('window gate', () => {
     expect(stateAt(office, now, 'window')).toEqual([state, opensAt]);
   });
 
+  test("inside, it says until when, as an ISO time and in the window's own zone", () => {
+    expect(gateAt(office, '2026-12-02T09:00:00Z', 'window').summary).toBe(
+      'inside `Mon-Fri 09:00-17:00 Europe/Berlin` until 2026-12-02T16:00:00.000Z (`Wed 2026-12-02 17:00 Europe/Berlin`)',
+    );
+  });
+
   test.each([
     // Europe/Berlin: 2026-03-29 02:00 → 03:00; 2026-10-25 03:00 → 02:00.
     [
@@ -338,6 +344,7 @@ describe('freeze gate', () => {
   test('says why and until when, with the reason neutralised', () => {
     const gate = gateAt(holiday, '2026-12-31T12:00:00Z', 'freeze');
     expect(gate.summary).toBe('frozen: `Holiday freeze` (`2026-12-20 to 2027-01-05 Europe/Berlin`)');
+    expect(gate.change).toBe('the freeze to end');
     expect(gate.timeZone).toBe('Europe/Berlin');
   });
 
