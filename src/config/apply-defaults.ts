@@ -52,6 +52,7 @@ function environmentConfig(name: string, environment: EnvironmentConfigFile): En
       from: freeze.from,
       to: freeze.to,
       reason: freeze.reason,
+      timezone: freeze.timezone ?? 'UTC',
     })),
   };
 }

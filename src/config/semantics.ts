@@ -5,7 +5,7 @@ import { closestTimeZone, isTimeZone, parseHours } from './window.ts';
 
 /**
  * What rollgate.schema.json cannot say about a file it accepts: references between environments,
- * hours that end before they start, time zones that do not exist, freezes that end before they
+ * hours that end when they start, time zones that do not exist, freezes that end before they
  * begin, and more approvals than the listed approvers could ever give. `partial` (the file has
  * `_extends`) allows `deployed_to` to name an environment the base defines.
  */
@@ -145,35 +145,44 @@ function windowProblems(pointer: string, environment: EnvironmentConfigFile): Co
     const problems: ConfigProblem[] = [];
     const at = childPointer(pointer, 'windows', index);
     const hours = window.hours === undefined ? undefined : parseHours(window.hours);
-    if (hours !== undefined && hours.startMinute >= hours.endMinute) {
+    // An end before the start runs past midnight (`22:00-06:00`); only an equal one says nothing.
+    if (hours !== undefined && hours.startMinute === hours.endMinute) {
       const hoursAt = childPointer(at, 'hours');
       problems.push({
         pointer: hoursAt,
         at: 'value',
-        what: `${keyPath(hoursAt)} ${JSON.stringify(window.hours)} ${hours.startMinute === hours.endMinute ? 'is empty' : 'ends before it starts'}`,
-        fix: 'Write the start before the end, such as "09:00-17:00"; for a window across midnight, write two windows ("22:00-24:00" and "00:00-06:00").',
+        what: `${keyPath(hoursAt)} ${JSON.stringify(window.hours)} is empty: it ends when it starts`,
+        fix: 'Write a start and a different end, such as "09:00-17:00" (or "22:00-06:00" for a window across midnight); for the whole day write "00:00-24:00" or leave hours out.',
       });
     }
-    if (window.timezone !== undefined && !isTimeZone(window.timezone)) {
-      const zoneAt = childPointer(at, 'timezone');
-      const suggestion = closestTimeZone(window.timezone);
-      problems.push({
-        pointer: zoneAt,
-        at: 'value',
-        what:
-          `${keyPath(zoneAt)} ${JSON.stringify(window.timezone)} is not an IANA time zone` +
-          (suggestion === undefined ? '' : `; did you mean "${suggestion}"?`),
-        fix: 'Use a name of the IANA time zone database, such as Europe/Berlin, America/New_York or UTC (https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).',
-      });
-    }
+    problems.push(...timeZoneProblems(at, window.timezone));
     return problems;
   });
 }
 
+/** A `timezone` key that names no IANA zone, with the closest one as a suggestion. */
+function timeZoneProblems(pointer: string, timezone: string | undefined): ConfigProblem[] {
+  if (timezone === undefined || isTimeZone(timezone)) return [];
+  const zoneAt = childPointer(pointer, 'timezone');
+  const suggestion = closestTimeZone(timezone);
+  return [
+    {
+      pointer: zoneAt,
+      at: 'value',
+      what:
+        `${keyPath(zoneAt)} ${JSON.stringify(timezone)} is not an IANA time zone` +
+        (suggestion === undefined ? '' : `; did you mean "${suggestion}"?`),
+      fix: 'Use a name of the IANA time zone database, such as Europe/Berlin, America/New_York or UTC (https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).',
+    },
+  ];
+}
+
 function freezeProblems(pointer: string, environment: EnvironmentConfigFile): ConfigProblem[] {
   return (environment.freezes ?? []).flatMap((freeze, index) => {
-    if (freeze.from <= freeze.to) return [];
-    const at = childPointer(pointer, 'freezes', index, 'to');
+    const freezeAt = childPointer(pointer, 'freezes', index);
+    const zone = timeZoneProblems(freezeAt, freeze.timezone);
+    if (freeze.from <= freeze.to) return zone;
+    const at = childPointer(freezeAt, 'to');
     return [
       {
         pointer: at,
@@ -181,6 +190,7 @@ function freezeProblems(pointer: string, environment: EnvironmentConfigFile): Co
         what: `${keyPath(at)} is ${freeze.to}, before from (${freeze.from})`,
         fix: 'Make to the last day of the freeze, on or after from (both days are included).',
       },
+      ...zone,
     ];
   });
 }

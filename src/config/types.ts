@@ -59,13 +59,17 @@ export type Approver =
   | { readonly kind: 'user'; readonly text: string; readonly login: string }
   | { readonly kind: 'team'; readonly text: string; readonly org: string; readonly slug: string };
 
-/** A `windows` entry: deploys may start on `days` from `startMinute` up to (not including) `endMinute`. */
+/**
+ * A `windows` entry: deploys may start on `days` from `startMinute` up to (not including) `endMinute`.
+ * An `endMinute` at or before `startMinute` ends on the next day (`22:00-06:00`): the window belongs
+ * to the day it starts on.
+ */
 export interface DeployWindow {
   /** Monday first, each day once. */
   readonly days: readonly Weekday[];
   /** Minutes after midnight, 0–1439. */
   readonly startMinute: number;
-  /** Minutes after midnight, after `startMinute`, at most 1440 (24:00). */
+  /** Minutes after midnight, 1–1440 (24:00), never equal to `startMinute`; before it: the next day. */
   readonly endMinute: number;
   /** An IANA zone name as written (`Europe/Berlin`); Intl accepts it. */
   readonly timezone: string;
@@ -73,11 +77,13 @@ export interface DeployWindow {
   readonly label: string;
 }
 
-/** A `freezes` entry: whole days, both included, as `YYYY-MM-DD` (which compare as text). */
+/** A `freezes` entry: whole days, both included, as `YYYY-MM-DD` (which compare as text), in `timezone`. */
 export interface DeployFreeze {
   readonly from: string;
   readonly to: string;
   readonly reason: string | undefined;
+  /** An IANA zone name as written (`UTC` unless the file says otherwise); Intl accepts it. */
+  readonly timezone: string;
 }
 
 export interface CommandsConfig {
@@ -115,5 +121,10 @@ export interface EnvironmentConfigFile {
     readonly hours?: string;
     readonly timezone?: string;
   }[];
-  readonly freezes?: readonly { readonly from: string; readonly to: string; readonly reason?: string }[];
+  readonly freezes?: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly reason?: string;
+    readonly timezone?: string;
+  }[];
 }

@@ -122,7 +122,7 @@ describe('parseConfigText with the PRODUCT.md example', () => {
                 label: 'Mon-Fri 09:00-17:00 Europe/Berlin',
               },
             ],
-            freezes: [{ from: '2026-12-20', to: '2027-01-05', reason: 'Holiday freeze' }],
+            freezes: [{ from: '2026-12-20', to: '2027-01-05', reason: 'Holiday freeze', timezone: 'UTC' }],
           },
         ],
       ]),
@@ -195,6 +195,7 @@ describe('defaults', () => {
     ['windows[].days', definitions.window.properties.days.default, 'Mon-Sun'],
     ['windows[].hours', definitions.window.properties.hours.default, '00:00-24:00'],
     ['windows[].timezone', definitions.window.properties.timezone.default, 'UTC'],
+    ['freezes[].timezone', definitions.freeze.properties.timezone.default, 'UTC'],
   ])('%s: the schema documents the default the parser applies', (_key, documented, applied) => {
     expect(applied).toEqual(documented);
   });
@@ -222,6 +223,9 @@ describe('valid values', () => {
     ['00:00-24:00', 0, 1440],
     ['23:00-23:59', 1380, 1439],
     ['00:00-00:01', 0, 1],
+    ['22:00-06:00', 1320, 360],
+    ['23:30-00:00', 1410, 0],
+    ['17:00-09:00', 1020, 540],
   ])('hours %j are minutes %d to %d', (hours, startMinute, endMinute) => {
     const text = `environments:\n  prod:\n    windows:\n      - { hours: "${hours}" }\n`;
     expect(environmentOf(text, 'prod').windows[0]).toMatchObject({ startMinute, endMinute });
@@ -256,7 +260,14 @@ describe('valid values', () => {
     [
       'a freeze without a reason',
       'freezes: [{ from: 2026-12-24, to: 2026-12-24 }]',
-      { freezes: [{ from: '2026-12-24', to: '2026-12-24', reason: undefined }] },
+      { freezes: [{ from: '2026-12-24', to: '2026-12-24', reason: undefined, timezone: 'UTC' }] },
+    ],
+    [
+      'a freeze in a time zone',
+      'freezes: [{ from: 2026-12-24, to: 2026-12-26, timezone: America/New_York }]',
+      {
+        freezes: [{ from: '2026-12-24', to: '2026-12-26', reason: undefined, timezone: 'America/New_York' }],
+      },
     ],
     [
       'checks none',
@@ -809,16 +820,22 @@ describe('checks the schema cannot express', () => {
       /Remove deployed_to from the environment a commit reaches first/,
     ],
     [
-      'hours that end before they start',
-      'environments:\n  production:\n    windows:\n      - { hours: "17:00-09:00" }\n',
-      '.github/rollgate.yml:4:18: environments.production.windows[0].hours "17:00-09:00" ends before it starts',
-      /for a window across midnight, write two windows/,
-    ],
-    [
       'hours that are empty',
       'environments:\n  production:\n    windows:\n      - { hours: "09:00-09:00" }\n',
-      '.github/rollgate.yml:4:18: environments.production.windows[0].hours "09:00-09:00" is empty',
-      /Write the start before the end, such as "09:00-17:00"/,
+      '.github/rollgate.yml:4:18: environments.production.windows[0].hours "09:00-09:00" is empty: it ends when it starts',
+      /such as "09:00-17:00" \(or "22:00-06:00" for a window across midnight\)/,
+    ],
+    [
+      'hours that are empty at midnight',
+      'environments:\n  production:\n    windows:\n      - { hours: "00:00-00:00" }\n',
+      '.github/rollgate.yml:4:18: environments.production.windows[0].hours "00:00-00:00" is empty: it ends when it starts',
+      /for the whole day write "00:00-24:00"/,
+    ],
+    [
+      'a misspelt time zone on a freeze',
+      'environments:\n  production:\n    freezes:\n      - { from: 2026-12-20, to: 2027-01-05, timezone: America/New_Yrok }\n',
+      '.github/rollgate.yml:4:55: environments.production.freezes[0].timezone "America/New_Yrok" is not an IANA time zone; did you mean "America/New_York"?',
+      /IANA time zone database, such as Europe\/Berlin/,
     ],
     [
       'a misspelt time zone',
