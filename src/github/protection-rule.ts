@@ -144,12 +144,12 @@ export interface ProtectionRuleTarget {
 }
 
 /**
- * How a post went: GitHub took it, or the run has nothing of this App's pending for the
- * environment — already answered (by a redelivered event, or another replica), so there is
- * nothing left to do. GitHub answers that with 422 (martincostello/costellobot#1311 meets the same
- * 422 in a race right after the event, before GitHub shows the rule as pending).
+ * How a post went: `posted`, GitHub took it; `not-pending`, the run has nothing of this App's
+ * pending for the environment — already answered (by a redelivered event, or another replica),
+ * so there is nothing left to do. GitHub answers that with 422 (martincostello/costellobot#1311
+ * meets the same 422 in a race right after the event, before GitHub shows the rule as pending).
  */
-export type ProtectionRuleOutcome = 'answered' | 'not-pending';
+export type ProtectionRuleOutcome = 'posted' | 'not-pending';
 
 /**
  * Approves or rejects the job waiting on `environment`. The comment is cut to GitHub's 1,024
@@ -206,7 +206,7 @@ async function post(
         };
   try {
     await api.request(ROUTE, parameters);
-    return 'answered';
+    return 'posted';
   } catch (error) {
     const failure = requestFailure(error);
     if (failure?.status === 422) return 'not-pending';

@@ -79,11 +79,11 @@ describe('custom deployment protection rule, over HTTP', () => {
     const server = await start();
     const { event, octokit, target } = await waitingJob(server);
     expect(await reportProtectionStatus(octokit, { ...target, comment: 'Waiting for 1 more approval' })).toBe(
-      'answered',
+      'posted',
     );
     const long = `All gates passed.\n\n${'- approved by a reviewer\n'.repeat(100)}`;
     expect(await answerProtectionRule(octokit, { ...target, state: 'approved', comment: long })).toBe(
-      'answered',
+      'posted',
     );
     const answered = server.state.protectionRuleOf(REPOSITORY, event.runId);
     expect(answered.state).toBe('approved');
@@ -103,7 +103,7 @@ describe('custom deployment protection rule, over HTTP', () => {
     const { event, octokit, target } = await waitingJob(server);
     expect(
       await answerProtectionRule(octokit, { ...target, state: 'rejected', comment: 'Outside the window' }),
-    ).toBe('answered');
+    ).toBe('posted');
     const second = await installationOctokit(server, event.installationId);
     expect(
       await answerProtectionRule(second, { ...target, state: 'approved', comment: 'All gates passed' }),

@@ -128,7 +128,7 @@ describe('answerProtectionRule and reportProtectionStatus', () => {
   test("sends the decision to the run's callback route", async () => {
     const { api, sent } = port();
     expect(await answerProtectionRule(api, { ...target, state: 'rejected', comment: 'Frozen' })).toBe(
-      'answered',
+      'posted',
     );
     expect(sent).toEqual([
       {
@@ -145,7 +145,7 @@ describe('answerProtectionRule and reportProtectionStatus', () => {
 
   test('sends a status report without a state', async () => {
     const { api, sent } = port();
-    expect(await reportProtectionStatus(api, { ...target, comment: '1 of 2 approvals' })).toBe('answered');
+    expect(await reportProtectionStatus(api, { ...target, comment: '1 of 2 approvals' })).toBe('posted');
     expect(sent[0]).not.toHaveProperty('state');
     expect(sent[0]).toMatchObject({ comment: '1 of 2 approvals' });
   });
