@@ -7,6 +7,7 @@ import {
   type GitHubServer,
   type GitHubServerOptions,
 } from '../support/github-server/server.ts';
+import { protectionRuleEventProblems } from '../support/protection-rule-event.ts';
 
 const repo = { owner: 'octo-org', repo: 'web' };
 /** Octokit treats a three-part token as a JWT and sends it as `bearer`, as an App authenticates. */
@@ -1159,7 +1160,196 @@ describe('GitHub API test server: checking requests and responses against the de
         'apps/create-installation-access-token',
         'apps/get-repo-installation',
         'apps/get-authenticated',
+        'teams/get-membership-for-user-in-org',
+        'actions/review-custom-gates-for-run',
       ]),
     );
+  });
+});
+
+describe('GitHub API test server: what the approval gates need', () => {
+  /** An Octokit acting as the App's installation on `owner`, with a token the server issued. */
+  async function botOf(server: GitHubServer, owner: string, name: string): Promise<Octokit> {
+    const app = client(server, appJwt);
+    const { data: installation } = await app.rest.apps.getRepoInstallation({ owner, repo: name });
+    const { data: token } = await app.rest.apps.createInstallationAccessToken({
+      installation_id: installation.id,
+    });
+    return client(server, token.token);
+  }
+
+  test("answers a team member's role and state, and 404 for a non-member or an unknown team", async () => {
+    const { server } = await start();
+    server.state.addTeam('octo-org', 'sre', [
+      { login: 'alice', role: 'maintainer' },
+      { login: 'bob', state: 'pending' },
+    ]);
+    const bot = await installationClient(server);
+    const membership = (username: string, team_slug = 'sre') =>
+      bot.rest.teams.getMembershipForUserInOrg({ org: 'octo-org', team_slug, username });
+    expect((await membership('alice')).data).toMatchObject({ role: 'maintainer', state: 'active' });
+    expect((await membership('ALICE')).data.state).toBe('active');
+    expect((await membership('bob')).data).toMatchObject({ role: 'member', state: 'pending' });
+    expect((await failure(membership('carol'))).status).toBe(404);
+    expect((await failure(membership('alice', 'dba'))).status).toBe(404);
+  });
+
+  test('refuses team membership with 403 to an installation that did not grant "Members: read"', async () => {
+    const { server } = await start();
+    server.state.addTeam('octo-org', 'sre', [{ login: 'alice' }]);
+    const { members: _members, ...withoutMembers } = server.state.app.permissions;
+    server.state.installApp('octo-org', { permissions: withoutMembers });
+    const bot = await installationClient(server);
+    const refused = await failure(
+      bot.rest.teams.getMembershipForUserInOrg({ org: 'octo-org', team_slug: 'sre', username: 'alice' }),
+    );
+    expect(refused).toMatchObject({
+      status: 403,
+      data: { message: 'Resource not accessible by integration' },
+    });
+    expect(refused.headers['x-accepted-github-permissions']).toBe('members=read');
+  });
+
+  test('builds the deployment_protection_rule payload from a waiting run, valid against the webhook schema', async () => {
+    const { server } = await start();
+    const sha = server.state.addCommit('octo-org/web', { branch: 'feature', message: 'Add feature' });
+    server.state.addPullRequest('octo-org/web', { head: 'feature' });
+    const payload = server.state.requestProtectionRule('octo-org/web', {
+      environment: 'production',
+      ref: 'feature',
+      event: 'pull_request',
+      actor: 'alice',
+    });
+    expect(protectionRuleEventProblems(payload)).toEqual([]);
+    expect(protectionRuleEventProblems({ ...payload, deployment: { id: 'x' } })).not.toEqual([]);
+    const callback = String(payload.deployment_callback_url);
+    expect(callback).toMatch(
+      new RegExp(`^${server.url}/repos/octo-org/web/actions/runs/\\d+/deployment_protection_rule$`),
+    );
+    expect(payload).toMatchObject({
+      action: 'requested',
+      environment: 'production',
+      event: 'pull_request',
+      deployment: { sha, ref: 'feature', task: 'deploy', payload: {}, creator: { login: 'alice' } },
+      pull_requests: [{ number: 1, head: { sha } }],
+      sender: { login: 'alice' },
+    });
+    // GitHub's own Deployment of the job shows in the Deployments API beside the App's.
+    const { data: deployments } = await client(server, 'test-token').rest.repos.listDeployments(repo);
+    expect(deployments.map((d) => [d.environment, d.sha, d.creator?.login])).toEqual([
+      ['production', sha, 'alice'],
+    ]);
+  });
+
+  test('records an approval: the rule answered, the deployment queued; a second answer is refused with 422', async () => {
+    const { server } = await start();
+    const payload = server.state.requestProtectionRule('octo-org/web', { environment: 'production' });
+    const runId = Number(/\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+    const bot = await installationClient(server);
+    const review = (body: { state?: 'approved' | 'rejected'; comment?: string; environment_name?: string }) =>
+      bot.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
+        ...repo,
+        run_id: runId,
+        environment_name: 'production',
+        ...body,
+      } as never);
+    expect(server.state.protectionRuleOf('octo-org/web', runId)).toEqual({
+      state: 'waiting',
+      comment: null,
+      reports: [],
+    });
+    expect((await review({ comment: 'Checking the gates' })).status).toBe(204);
+    expect(
+      (await review({ state: 'approved', comment: 'All gates passed', environment_name: 'Production' }))
+        .status,
+    ).toBe(204);
+    expect(server.state.protectionRuleOf('octo-org/web', runId)).toEqual({
+      state: 'approved',
+      comment: 'All gates passed',
+      reports: ['Checking the gates'],
+    });
+    const deploymentId = (payload.deployment as { id: number }).id;
+    const { data: statuses } = await bot.rest.repos.listDeploymentStatuses({
+      ...repo,
+      deployment_id: deploymentId,
+    });
+    expect(statuses.map((s) => s.state)).toEqual(['queued']);
+    const again = await failure(review({ state: 'rejected', comment: 'Too late' }));
+    expect(again.status).toBe(422);
+    expect((await failure(review({ comment: 'a report after the answer' }))).status).toBe(422);
+    expect(server.state.protectionRuleOf('octo-org/web', runId).state).toBe('approved');
+  });
+
+  test('records a rejection: the deployment and the run fail', async () => {
+    const { server } = await start();
+    const payload = server.state.requestProtectionRule('octo-org/web', { environment: 'staging' });
+    const runId = Number(/\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+    const bot = await installationClient(server);
+    await bot.rest.actions.reviewCustomGatesForRun({
+      ...repo,
+      run_id: runId,
+      environment_name: 'staging',
+      state: 'rejected',
+      comment: 'Outside the deploy window',
+    });
+    expect(server.state.protectionRuleOf('octo-org/web', runId)).toEqual({
+      state: 'rejected',
+      comment: 'Outside the deploy window',
+      reports: [],
+    });
+    expect(server.state.workflowRun('octo-org/web', runId)).toMatchObject({
+      status: 'completed',
+      conclusion: 'failure',
+    });
+    const deploymentId = (payload.deployment as { id: number }).id;
+    const { data: statuses } = await bot.rest.repos.listDeploymentStatuses({
+      ...repo,
+      deployment_id: deploymentId,
+    });
+    expect(statuses.map((s) => s.state)).toEqual(['failure']);
+  });
+
+  test('refuses a 1,025-character comment, the 11th status report, an unknown run and an environment with no rule', async () => {
+    const { server } = await start();
+    const payload = server.state.requestProtectionRule('octo-org/web', { environment: 'production' });
+    const runId = Number(/\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+    const bot = await installationClient(server);
+    const report = (comment: string, run_id = runId, environment_name = 'production') =>
+      bot.rest.actions.reviewCustomGatesForRun({ ...repo, run_id, environment_name, comment });
+    const long = await failure(report('x'.repeat(1025)));
+    expect(long.status).toBe(422);
+    expect(long.data.message).toMatch(/1024 characters/);
+    expect((await report('é'.repeat(1024))).status).toBe(204);
+    for (let n = 2; n <= 10; n += 1) expect((await report(`report ${n}`)).status).toBe(204);
+    expect((await failure(report('report 11'))).status).toBe(422);
+    expect(server.state.protectionRuleOf('octo-org/web', runId).reports).toHaveLength(10);
+    expect((await failure(report('hello', runId + 1000))).status).toBe(404);
+    expect((await failure(report('hello', runId, 'staging'))).status).toBe(422);
+  });
+
+  test("lets only the rule's App answer: another installation's token and a user token are refused", async () => {
+    const { server } = await start();
+    server.state.addRepository('other-org/site');
+    const payload = server.state.requestProtectionRule('octo-org/web', { environment: 'production' });
+    const runId = Number(/\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+    const approve = (octokit: Octokit) =>
+      octokit.rest.actions.reviewCustomGatesForRun({
+        ...repo,
+        run_id: runId,
+        environment_name: 'production',
+        state: 'approved',
+        comment: 'ok',
+      });
+    const other = await botOf(server, 'other-org', 'site');
+    expect(await failure(approve(other))).toMatchObject({
+      status: 403,
+      data: { message: 'Resource not accessible by integration' },
+    });
+    expect((await failure(approve(client(server, 'test-token')))).status).toBe(403);
+    const { deployments: _deployments, ...withoutDeployments } = server.state.app.permissions;
+    server.state.installApp('octo-org', { permissions: withoutDeployments });
+    const narrowed = await failure(approve(await installationClient(server)));
+    expect(narrowed.headers['x-accepted-github-permissions']).toBe('deployments=write');
+    expect(server.state.protectionRuleOf('octo-org/web', runId).state).toBe('waiting');
   });
 });

@@ -34,8 +34,10 @@ import {
   type RouteContext,
   type RouteTable,
 } from './routes/handler.ts';
+import { protectionRuleRoutes } from './routes/protection-rules.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
+import { teamRoutes } from './routes/teams.ts';
 import { GitHubState, type Actor, type StateOptions } from './state.ts';
 import { validateRequest, validateResponse, type ResponseBodyKind } from './validation.ts';
 
@@ -48,8 +50,10 @@ const routes: RouteTable = {
   ...deploymentRoutes,
   ...environmentRoutes,
   ...gitRoutes,
+  ...protectionRuleRoutes,
   ...releaseRoutes,
   ...repositoryRoutes,
+  ...teamRoutes,
 };
 
 /** The operationIds the server implements; any other operation of the description answers 501. */
@@ -123,7 +127,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const calls: RecordedCall[] = [];
   const violations: Violation[] = [];
   const faults = new FaultPlan();
-  const links: { api: string; web: string } = { api: '', web: 'https://github.com' };
+  const links = state.links;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -5,6 +5,7 @@
  * it through the `add*` methods and read it back to assert on the outcome.
  */
 import { createHash } from 'node:crypto';
+import { protectionRuleEvent } from '../protection-rule-event.ts';
 
 export type AccountType = 'User' | 'Organization' | 'Bot';
 
@@ -38,6 +39,12 @@ export interface InstallationRecord {
   readonly createdAt: Date;
   /** Lower-cased `owner/name`s the installation was given; undefined: all of the account's repositories. */
   readonly repositories: ReadonlySet<string> | undefined;
+  /**
+   * The permissions the account granted; undefined: the App's. An installation keeps what it
+   * granted until an owner accepts the App's request for more, so it can lack a permission the App
+   * now asks for (https://docs.github.com/apps/using-github-apps/approving-updated-permissions-for-a-github-app).
+   */
+  readonly permissions?: Readonly<Record<string, 'read' | 'write'>>;
 }
 
 /** An issued installation token: its installation, and the repositories it may reach. */
@@ -235,6 +242,84 @@ export interface RefEvent {
   readonly actor: string;
 }
 
+export type TeamRole = 'member' | 'maintainer';
+export type TeamMembershipState = 'active' | 'pending';
+
+export interface TeamMemberSeed {
+  readonly login: string;
+  /** `member` by default. */
+  readonly role?: TeamRole;
+  /** `active` by default; `pending`: invited, not yet accepted. */
+  readonly state?: TeamMembershipState;
+}
+
+export interface TeamMembershipRecord {
+  readonly account: Account;
+  readonly role: TeamRole;
+  readonly state: TeamMembershipState;
+}
+
+export interface TeamRecord {
+  readonly id: number;
+  readonly org: Account;
+  readonly slug: string;
+  /** By lower-cased login. */
+  readonly members: Map<string, TeamMembershipRecord>;
+}
+
+/** What a custom deployment protection rule has been told for one environment of a run. */
+export type ProtectionRuleState = 'waiting' | 'approved' | 'rejected';
+
+export interface ProtectionRuleRecord {
+  readonly environment: string;
+  /** The Deployment GitHub created for the job that names the environment. */
+  readonly deploymentId: number;
+  state: ProtectionRuleState;
+  /** The comment of the answer; null while waiting. */
+  comment: string | null;
+  /** Status reports (posts without `state`), oldest first. */
+  readonly reports: string[];
+}
+
+/**
+ * A workflow run with jobs that name `environment:` where Rollgate is enabled as a custom
+ * deployment protection rule: each such environment waits for the App's answer.
+ */
+export interface WorkflowRunRecord {
+  readonly id: number;
+  readonly headSha: string;
+  readonly headBranch: string;
+  /** The event that started the run (`push`, `pull_request`, `workflow_dispatch`, …). */
+  readonly event: string;
+  readonly actor: Account;
+  /** `waiting` while a rule is unanswered; `queued` once every rule approved; `completed` after a rejection. */
+  status: 'waiting' | 'queued' | 'completed';
+  conclusion: 'failure' | null;
+  readonly rules: ProtectionRuleRecord[];
+}
+
+export interface ProtectionRuleSeed {
+  /** The environment the job names. */
+  readonly environment: string;
+  /** The commit the run is for; the head of `ref` by default. */
+  readonly sha?: string;
+  /** The branch (or tag) the run is for; the default branch by default. */
+  readonly ref?: string;
+  /** `push` by default. */
+  readonly event?: string;
+  /** Who started the run (and the Deployment's creator); the viewer by default. */
+  readonly actor?: string;
+  /** Another job of an existing run (its id), instead of a new run. */
+  readonly runId?: number;
+}
+
+/** What the App answered a run's rule, as `state.protectionRuleOf` reads it. */
+export interface ProtectionRuleView {
+  readonly state: ProtectionRuleState;
+  readonly comment: string | null;
+  readonly reports: readonly string[];
+}
+
 export interface RepositoryRecord {
   readonly id: number;
   readonly owner: Account;
@@ -264,6 +349,7 @@ export interface RepositoryRecord {
   readonly checkRuns: Map<number, CheckRunRecord>;
   readonly comments: Map<number, IssueCommentRecord>;
   readonly reactions: ReactionRecord[];
+  readonly workflowRuns: Map<number, WorkflowRunRecord>;
 }
 
 export interface RepositorySeed {
@@ -348,6 +434,12 @@ export class GitHubState {
   readonly #accounts = new Map<string, Account>();
   readonly #repositories = new Map<string, RepositoryRecord>();
   readonly #tokens = new Map<string, InstallationToken>();
+  readonly #teams = new Map<string, TeamRecord>();
+  /**
+   * Where objects point: this server's URL (set once it listens) and the web UI. Webhook payloads
+   * built from the state (`requestProtectionRule`) need it, as GitHub's point at api.github.com.
+   */
+  readonly links: { api: string; web: string } = { api: '', web: 'https://github.com' };
   #nextId = 1000;
 
   constructor(options: StateOptions = {}) {
@@ -366,6 +458,7 @@ export class GitHubState {
         contents: 'write',
         deployments: 'write',
         issues: 'write',
+        members: 'read',
         metadata: 'read',
         pull_requests: 'write',
         statuses: 'write',
@@ -407,18 +500,27 @@ export class GitHubState {
    * Installs the App on an account (idempotent) and returns the installation; `repositories`
    * (names without the owner) limits it to those, as "Only select repositories" does.
    */
-  installApp(login: string, options: { repositories?: readonly string[] } = {}): InstallationRecord {
+  installApp(
+    login: string,
+    options: {
+      repositories?: readonly string[];
+      /** What the account granted, when not every permission the App asks for. */
+      permissions?: Readonly<Record<string, 'read' | 'write'>>;
+    } = {},
+  ): InstallationRecord {
     const account = this.#accounts.get(login.toLowerCase()) ?? this.#account(login, 'Organization');
     const known = [...this.installations.values()].find((i) => i.account.id === account.id);
-    if (known && options.repositories === undefined) return known;
+    if (known && options.repositories === undefined && options.permissions === undefined) return known;
+    const permissions = options.permissions ?? known?.permissions;
     const installation: InstallationRecord = {
       id: known?.id ?? this.nextId(),
       account,
       createdAt: known?.createdAt ?? this.now(),
       repositories:
         options.repositories === undefined
-          ? undefined
+          ? known?.repositories
           : new Set(options.repositories.map((name) => `${account.login}/${name}`.toLowerCase())),
+      ...(permissions === undefined ? {} : { permissions: { ...permissions } }),
     };
     this.installations.set(installation.id, installation);
     return installation;
@@ -469,6 +571,117 @@ export class GitHubState {
     return { kind: 'user', account: this.viewer };
   }
 
+  /** What an installation may do: what its account granted, else everything the App asks for. */
+  installationPermissions(installation: InstallationRecord): Readonly<Record<string, 'read' | 'write'>> {
+    return installation.permissions ?? this.app.permissions;
+  }
+
+  /**
+   * Seeds the team `org/slug` (replacing one of that name) with its members: active members unless
+   * `state: 'pending'` (invited, not yet accepted), `member` unless `role: 'maintainer'`.
+   */
+  addTeam(org: string, slug: string, members: readonly TeamMemberSeed[] = []): TeamRecord {
+    const account = this.#accounts.get(org.toLowerCase()) ?? this.#account(org, 'Organization');
+    const known = this.#teams.get(`${account.login}/${slug}`.toLowerCase());
+    const team: TeamRecord = { id: known?.id ?? this.nextId(), org: account, slug, members: new Map() };
+    for (const member of members) {
+      const user = this.user(member.login);
+      team.members.set(user.login.toLowerCase(), {
+        account: user,
+        role: member.role ?? 'member',
+        state: member.state ?? 'active',
+      });
+    }
+    this.#teams.set(`${account.login}/${slug}`.toLowerCase(), team);
+    return team;
+  }
+
+  /** The team `org/slug` (case-insensitive), if seeded. */
+  team(org: string, slug: string): TeamRecord | undefined {
+    return this.#teams.get(`${org}/${slug}`.toLowerCase());
+  }
+
+  /**
+   * A workflow job that names `environment:` reaches an environment where Rollgate is enabled as a
+   * custom deployment protection rule: GitHub creates the job's Deployment itself (no payload of
+   * ours, created by the run's actor, task `deploy`, description null — as cli/cli#5541 shows one)
+   * and sends the App `deployment_protection_rule.requested`. Returns that event's payload, checked
+   * against GitHub's webhook schema; its `deployment_callback_url` points at this server.
+   */
+  requestProtectionRule(fullName: string, seed: ProtectionRuleSeed): Record<string, unknown> {
+    const repository = this.seeded(fullName);
+    const ref = seed.ref ?? repository.defaultBranch;
+    const sha = seed.sha ?? this.resolveRef(repository, ref);
+    if (sha === undefined || !repository.commits.has(sha)) {
+      throw new Error(`no commit '${seed.sha ?? ref}' in ${fullName}: seed it with addCommit first`);
+    }
+    const actor = this.user(seed.actor ?? this.viewer.login);
+    const known = seed.runId === undefined ? undefined : repository.workflowRuns.get(seed.runId);
+    if (seed.runId !== undefined && !known) throw new Error(`no workflow run ${seed.runId} in ${fullName}`);
+    const run: WorkflowRunRecord = known ?? {
+      id: this.nextId(),
+      headSha: sha,
+      headBranch: ref,
+      event: seed.event ?? 'push',
+      actor,
+      status: 'waiting',
+      conclusion: null,
+      rules: [],
+    };
+    repository.workflowRuns.set(run.id, run);
+    this.environment(repository, seed.environment);
+    const now = this.now();
+    const deployment: DeploymentRecord = {
+      id: this.nextId(),
+      sha: run.headSha,
+      ref: run.headBranch,
+      task: 'deploy',
+      payload: {},
+      originalEnvironment: seed.environment,
+      environment: seed.environment,
+      description: null,
+      creator: run.actor,
+      viaApp: false,
+      transient: false,
+      production: seed.environment.toLowerCase() === 'production',
+      createdAt: now,
+      updatedAt: now,
+      statuses: [],
+    };
+    repository.deployments.set(deployment.id, deployment);
+    const rule: ProtectionRuleRecord = {
+      environment: seed.environment,
+      deploymentId: deployment.id,
+      state: 'waiting',
+      comment: null,
+      reports: [],
+    };
+    run.rules.push(rule);
+    run.status = 'waiting';
+    return protectionRuleEvent(this, repository, run, rule);
+  }
+
+  /** The workflow run `runId` of a repository, as `requestProtectionRule` created it. */
+  workflowRun(fullName: string, runId: number): WorkflowRunRecord {
+    const run = this.seeded(fullName).workflowRuns.get(runId);
+    if (!run) throw new Error(`no workflow run ${runId} in ${fullName}: call requestProtectionRule first`);
+    return run;
+  }
+
+  /**
+   * What the App answered the protection rule of a run (its only environment, or `environment`):
+   * still `waiting`, `approved` or `rejected` with the answer's comment, and the status reports.
+   */
+  protectionRuleOf(fullName: string, runId: number, environment?: string): ProtectionRuleView {
+    const run = this.workflowRun(fullName, runId);
+    const rule =
+      environment === undefined
+        ? run.rules[0]
+        : run.rules.find((r) => r.environment.toLowerCase() === environment.toLowerCase());
+    if (!rule) throw new Error(`workflow run ${runId} has no protection rule for '${environment ?? ''}'`);
+    return { state: rule.state, comment: rule.comment, reports: [...rule.reports] };
+  }
+
   /** The repository `owner/name` (case-insensitive, as GitHub's routes are). */
   repository(owner: string, name: string): RepositoryRecord | undefined {
     return this.#repositories.get(`${owner}/${name}`.toLowerCase());
@@ -513,6 +726,7 @@ export class GitHubState {
       checkRuns: new Map(),
       comments: new Map(),
       reactions: [],
+      workflowRuns: new Map(),
     };
     this.#repositories.set(repository.fullName.toLowerCase(), repository);
     this.addCommit(repository.fullName, {

@@ -136,3 +136,24 @@ export function authorAssociation(
   if (repository.collaborators.has(account.login.toLowerCase())) return 'COLLABORATOR';
   return 'NONE';
 }
+
+/**
+ * Refuses an installation token whose installation lacks `permission` at `level` (write covers
+ * read): GitHub answers 403 "Resource not accessible by integration" and names what the route
+ * accepts in `x-accepted-github-permissions`
+ * (https://github.blog/changelog/2023-08-10-x-accepted-github-permissions-header-for-fine-grained-permission-actors).
+ * Other actors pass: the routes that use this decide about them.
+ */
+export function requireInstallationPermission(
+  request: ApiRequest,
+  context: RouteContext,
+  permission: string,
+  level: 'read' | 'write',
+): void {
+  if (request.actor.kind !== 'installation') return;
+  const granted = context.state.installationPermissions(request.actor.installation)[permission];
+  if (granted === 'write' || granted === level) return;
+  throw new ApiError(403, 'Resource not accessible by integration', undefined, {
+    'x-accepted-github-permissions': `${permission}=${level}`,
+  });
+}
