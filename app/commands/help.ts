@@ -15,18 +15,15 @@ export const COMMAND_USAGE: Readonly<Record<CommandKind, string>> = {
   help: '/help',
 };
 
-/**
- * Commands the parser knows but this version does not carry out yet: approval gates. `/help` names
- * them as coming rather than offering them, so nobody waits on an approval that records nothing.
- */
-export const COMING_COMMANDS: readonly CommandKind[] = ['approve', 'reject'];
-
 /** What each command that works does (PRODUCT.md §3), in the order /help lists them. */
 const COMMAND_EFFECT: Readonly<Partial<Record<CommandKind, string>>> = {
   deploy:
     'Checks the gates and, when they pass, deploys this pull request’s head (or `<ref>`) to `<env>`. ' +
     '`--dry-run` only checks the gates; `key=value` pairs go into the deployment payload.',
   rollback: 'Deploys the previous good version to `<env>` again, or the version or deployment named.',
+  approve:
+    'Approves the deploy request waiting on this pull request (for `<env>`, or the latest one); the Deployment is created when the last gate passes.',
+  reject: 'Rejects the deploy request waiting on this pull request, with a reason; nothing is deployed.',
   lock: 'Holds `<env>`: until it is unlocked, only you can deploy there.',
   unlock:
     'Releases `<env>`; with `--deploying`, clears a deploy-in-progress marker a crash left behind (its holder or an admin).',
@@ -42,15 +39,13 @@ const COMMAND_EFFECT: Readonly<Partial<Record<CommandKind, string>>> = {
 const ENVIRONMENT_LIST_BUDGET = 4_000;
 
 /**
- * The reply to `/help`: every working command with what it does, the commands still to come, then the
+ * The reply to `/help`: every command with what it does, then the
  * repository's environments (as many as fit in a screenful, then how many more), or how to declare
  * some when `.github/rollgate.yml` has none. Always under GitHub's comment limit, however many
  * environments there are.
  */
 export function renderHelp(environments: readonly string[]): string {
-  const working = (Object.keys(COMMAND_USAGE) as CommandKind[]).filter(
-    (kind) => !COMING_COMMANDS.includes(kind),
-  );
+  const working = Object.keys(COMMAND_USAGE) as CommandKind[];
   const help = [
     '### Rollgate commands',
     '',
@@ -60,9 +55,6 @@ export function renderHelp(environments: readonly string[]): string {
     '| Command | What it does |',
     '| --- | --- |',
     ...working.map((kind) => `| ${code(COMMAND_USAGE[kind])} | ${COMMAND_EFFECT[kind] ?? ''} |`),
-    '',
-    `Coming in a later version: ${COMING_COMMANDS.map((kind) => code(COMMAND_USAGE[kind])).join(' and ')} ` +
-      '(approval gates). Until then deploys are gated by permission, locks and required checks.',
     '',
     environments.length === 0
       ? 'This repository has no environments yet: declare them under `environments:` in `.github/rollgate.yml`.'

@@ -35,10 +35,12 @@ export type TargetFacts =
 /** One status context or check run on the target commit. */
 export interface ContextFacts {
   readonly name: string;
-  /** `success`, `pending`, `failure`, a check run's conclusion (`skipped`, `neutral`…). */
+  /** `success`, `pending`, `failure`, a check run's `queued`/`in_progress` or conclusion (`skipped`, `neutral`…). */
   readonly state: string;
   /** A check run of this App (`rollgate / <env>`): never a gate on its own deployments. */
   readonly ours: boolean;
+  /** A check run, or a commit status; absent in older facts, read as a status. */
+  readonly source?: 'check_run' | 'status';
 }
 
 /** What became of the Deployment a marker was taken for. */

@@ -27,6 +27,8 @@ export interface CommandRun {
 export interface CommandResult {
   readonly ok: boolean;
   readonly message: string;
+  /** Hidden records the reply carries (a pending request, an approval): see gate-records.ts. */
+  readonly records?: string;
 }
 
 /** A refusal: nothing was changed, and the reply says why and what to do. */

@@ -5,7 +5,7 @@ import { reportConfig } from '../config-check.ts';
 import { ConfigError, loadConfig } from '../config-loader.ts';
 import { hasPermission, permissionRefusal, type PermissionFacts } from '../permissions.ts';
 import { describeError } from '../../src/errors.ts';
-import { capBody, code, hiddenJson, mention } from '../../src/github/markdown.ts';
+import { capBody, code, COMMENT_LIMIT, hiddenJson, mention } from '../../src/github/markdown.ts';
 import type { RollgateConfig } from '../../src/config/types.ts';
 import { deployCommand } from './deploy-command.ts';
 import { readEnvironmentState, type EnvironmentState } from './environment-state.ts';
@@ -14,6 +14,7 @@ import { lockCommand, unlockCommand } from './lock-commands.ts';
 import { reconciledWrite } from './reconciled-write.ts';
 import { rollbackCommand } from './rollback-command.ts';
 import { statusCommand } from './status-command.ts';
+import { verdictCommand } from './verdict-command.ts';
 import { refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 type ReactionContent = 'rocket' | 'confused' | 'eyes';
@@ -39,7 +40,8 @@ export async function handleComment(context: CommentContext): Promise<void> {
   // looks like a mistyped Rollgate command.
   if (parsed.kind === 'none' || (parsed.kind === 'unknown' && parsed.suggestion === undefined)) return;
   const io = await gitHubIo(context);
-  const reply = (body: string) => postReply(io, issue.number, comment.id, user.login, body);
+  const reply = (body: string, records?: string) =>
+    postReply(io, issue.number, comment.id, user.login, body, records);
 
   const command = parsed.kind === 'command' ? parsed.command : undefined;
   let facts: ReadFacts;
@@ -96,7 +98,7 @@ export async function handleComment(context: CommentContext): Promise<void> {
     const line = parsed.kind === 'command' ? parsed.line : (comment.body.split('\n')[0] ?? '');
     result = refuse(`Rollgate could not carry out ${code(line)}: ${describeError(error)}`);
   }
-  await reply(result.message);
+  await reply(result.message, result.records);
   await react(io, comment.id, result.ok ? 'rocket' : 'confused');
 }
 
@@ -115,7 +117,8 @@ async function readPhase(
   command: Command | undefined,
 ): Promise<ReadFacts> {
   const environmental =
-    command !== undefined && ['deploy', 'rollback', 'lock', 'unlock'].includes(command.kind);
+    command !== undefined &&
+    ['deploy', 'rollback', 'lock', 'unlock', 'approve', 'reject'].includes(command.kind);
   const [pull, config, permission, environments] = await Promise.all([
     io.octokit.rest.pulls.get({ ...io.repo, pull_number: context.payload.issue.number }),
     loadConfig(context).catch((error: unknown) => {
@@ -169,11 +172,7 @@ function carryOut(command: Command, run: CommandRun): Promise<CommandResult> {
       return statusCommand(run, command);
     case 'approve':
     case 'reject':
-      return Promise.resolve(
-        refuse(
-          'approval gates (`/approve`, `/reject`) are not available in this version of Rollgate; deploys are gated by permission, locks and required checks.',
-        ),
-      );
+      return verdictCommand(run, command);
   }
 }
 
@@ -199,8 +198,11 @@ async function postReply(
   commentId: number,
   login: string,
   message: string,
+  records: string | undefined,
 ): Promise<void> {
-  const body = capBody(`${mention(login)} ${message}\n\n${replyMarker(commentId)}`);
+  // The records go after the visible text, so capping a long message never cuts one.
+  const tail = `\n\n${replyMarker(commentId)}${records === undefined ? '' : `\n${records}`}`;
+  const body = `${capBody(`${mention(login)} ${message}`, COMMENT_LIMIT - tail.length)}${tail}`;
   try {
     await reconciledWrite(
       async () =>

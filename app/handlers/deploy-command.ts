@@ -5,6 +5,9 @@ import type { TargetFacts } from '../decisions/deploy.ts';
 import { deployThroughGates, type DeploymentOutcome } from './deployment-plan.ts';
 import type { GitHubIo } from './github-io.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
+import { checklistMarkdown, type Verdict } from '../../src/gates/index.ts';
+import { readGateRecords, requestMarker, type RequestRecord } from './gate-records.ts';
+import { showRequest } from './pending-request.ts';
 
 /**
  * `/deploy <env> [<ref>] [--dry-run] [key=value ...]`: the gates (environment, pull request, fork,
@@ -17,9 +20,15 @@ export async function deployCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'deploy' }>,
 ): Promise<CommandResult> {
-  const target = await resolveTarget(run, command.ref);
+  const { target, branch } = await resolveTarget(run, command.ref);
   const sha = 'sha' in target ? (target.sha ?? run.pull.headSha) : run.pull.headSha;
   const version = command.params.version ?? command.ref ?? sha.slice(0, 7);
+  const environment = run.config.environments.get(command.environment);
+  // Approvals are read from this App's replies on the pull request, only where they are needed.
+  const records =
+    environment !== undefined && environment.requires.approvals > 0
+      ? await readGateRecords(run.io, run.pull.number)
+      : undefined;
   const outcome = await deployThroughGates(
     run.io,
     run.config,
@@ -39,6 +48,7 @@ export async function deployCommand(
       },
       description: `${version} to ${command.environment} for @${run.user} (#${run.pull.number})`,
       resume: run.resume,
+      gated: { records, branch },
     },
     {
       environmentName: command.environment,
@@ -54,10 +64,45 @@ export async function deployCommand(
       dryRun: command.dryRun,
     },
   );
+  if (outcome.kind === 'pending') {
+    const request: RequestRecord = {
+      environment: command.environment,
+      sha: outcome.sha,
+      version,
+      requester: run.user,
+      comment: run.commentId,
+      pull: run.pull.number,
+      params: command.params,
+      commentUrl: run.commentUrl,
+      branch,
+    };
+    return pendingAnswer(run.io, request, outcome.verdict);
+  }
   return deployAnswer(run, command.environment, version, outcome);
 }
 
-function deployAnswer(
+/** A request that waits for approvals: its check run, and a reply that carries its record. */
+export async function pendingAnswer(
+  io: GitHubIo,
+  request: RequestRecord,
+  verdict: Verdict,
+  lead = '',
+): Promise<CommandResult> {
+  let degraded = '';
+  try {
+    await showRequest(io, request, { kind: 'waiting', verdict });
+  } catch (error) {
+    io.log.warn({ err: error }, 'the check run of a pending request was not created');
+    degraded = `\n\n⚠️ The check ${code(checkRunName(request.environment))} could not be created; the request stands all the same.`;
+  }
+  return {
+    ok: true,
+    message: `${lead}${code(request.version)} (\`${request.sha.slice(0, 7)}\`) to ${code(request.environment)} waits for its gates, and nothing was created yet:\n\n${checklistMarkdown(verdict)}\n\nEligible approvers comment \`/approve ${request.environment}\` (or \`/reject ${request.environment} <reason>\`) here; the Deployment is created as soon as the last gate passes. A push to this pull request invalidates the approvals.${degraded}`,
+    records: requestMarker(request),
+  };
+}
+
+export function deployAnswer(
   run: CommandRun,
   environment: string,
   version: string,
@@ -67,9 +112,10 @@ function deployAnswer(
   if (outcome.kind === 'dry-run') {
     return {
       ok: true,
-      message: `Dry run: ${code(outcome.sha.slice(0, 7))} (${code(version)}) would be deployed to ${code(environment)}${outcome.production ? ' (production)' : ''}. Nothing was created.`,
+      message: `Dry run: ${code(outcome.sha.slice(0, 7))} (${code(version)}) would be deployed to ${code(environment)}${outcome.production ? ' (production)' : ''}. Nothing was created.${outcome.checklist === undefined ? '' : `\n\nIts gates:\n\n${outcome.checklist}`}`,
     };
   }
+  if (outcome.kind === 'pending') throw new Error('a pending request is answered by pendingAnswer');
   const { deployment, degraded } = outcome;
   const deploymentsUrl = `${run.context.payload.repository.html_url}/deployments`;
   const extra =
@@ -88,37 +134,50 @@ function deployAnswer(
  * and any other commit may be a fork's, since forks share the object store with their parent
  * (https://docs.github.com/pull-requests/collaborating-with-pull-requests/working-with-forks/about-forks).
  */
-async function resolveTarget(run: CommandRun, ref: string | undefined): Promise<TargetFacts> {
+async function resolveTarget(
+  run: CommandRun,
+  ref: string | undefined,
+): Promise<{ target: TargetFacts; branch: string | undefined }> {
   if (ref === undefined) {
-    return run.pull.fromFork
-      ? { kind: 'foreign-commit', sha: run.pull.headSha }
-      : { kind: 'pull-head', sha: run.pull.headSha };
+    return {
+      target: run.pull.fromFork
+        ? { kind: 'foreign-commit', sha: run.pull.headSha }
+        : { kind: 'pull-head', sha: run.pull.headSha },
+      branch: run.pull.headRef,
+    };
   }
-  if (/^(refs\/)?pull\//.test(ref)) return { kind: 'pull-ref', sha: await commitOf(run.io, ref) };
+  if (/^(refs\/)?pull\//.test(ref))
+    return { target: { kind: 'pull-ref', sha: await commitOf(run.io, ref) }, branch: undefined };
   const named = await namedRef(run.io, ref);
-  if (named !== undefined) return { kind: 'repository-ref', sha: named };
+  if (named !== undefined)
+    return { target: { kind: 'repository-ref', sha: named.sha }, branch: named.branch };
   const sha = await commitOf(run.io, ref);
-  if (sha === undefined) return { kind: 'unknown' };
+  if (sha === undefined) return { target: { kind: 'unknown' }, branch: undefined };
   const bases = [
     run.context.payload.repository.default_branch,
     ...(run.pull.fromFork ? [] : [run.pull.headSha]),
   ];
   for (const base of bases)
-    if (await isAncestor(run.io, sha, base)) return { kind: 'repository-commit', sha };
-  return { kind: 'foreign-commit', sha };
+    if (await isAncestor(run.io, sha, base))
+      return { target: { kind: 'repository-commit', sha }, branch: undefined };
+  return { target: { kind: 'foreign-commit', sha }, branch: undefined };
 }
 
 /** The commit of a branch or tag of this repository named `ref`, if there is one. */
-async function namedRef(io: GitHubIo, ref: string): Promise<string | undefined> {
+async function namedRef(
+  io: GitHubIo,
+  ref: string,
+): Promise<{ sha: string; branch: string | undefined } | undefined> {
   const name = ref.replace(/^refs\//, '');
   const candidates = /^(heads|tags)\//.test(name) ? [name] : [`heads/${name}`, `tags/${name}`];
   for (const candidate of candidates) {
     try {
       const { data } = await io.octokit.rest.git.getRef({ ...io.repo, ref: candidate });
-      if (data.object.type === 'commit') return data.object.sha;
+      const branch = candidate.startsWith('heads/') ? candidate.slice('heads/'.length) : undefined;
+      if (data.object.type === 'commit') return { sha: data.object.sha, branch };
       if (data.object.type === 'tag') {
         const { data: tag } = await io.octokit.rest.git.getTag({ ...io.repo, tag_sha: data.object.sha });
-        return tag.object.sha;
+        return { sha: tag.object.sha, branch };
       }
     } catch (error) {
       if ((error as { status?: number }).status !== 404) throw error;

@@ -26,6 +26,10 @@ import {
   type MarkerClaim,
   type MarkerOwner,
 } from './environment-state.ts';
+import { checklistMarkdown, decisionRecord, evaluateGates, type Verdict } from '../../src/gates/index.ts';
+import { code } from '../../src/github/markdown.ts';
+import { hasGates, readGateFacts } from './gate-facts.ts';
+import type { GateRecords } from './gate-records.ts';
 import { byThisApp, type GitHubIo } from './github-io.ts';
 import { reconciledWrite } from './reconciled-write.ts';
 import { updateStickyRow } from './sticky.ts';
@@ -43,11 +47,25 @@ export interface DeploymentOrder {
   readonly description: string;
   /** A redelivery or a repeat after a crash: look for each write's result before making it. */
   readonly resume: boolean;
+  /**
+   * Present when the environment's approval gates apply (`/deploy`, a release, an approved
+   * request; not `/rollback`, which must stay open to end an incident): the records approvals are
+   * read from, and the branch the commit is deployed from.
+   */
+  readonly gated?: { readonly records: GateRecords | undefined; readonly branch: string | undefined };
 }
 
 export type DeploymentOutcome =
   | { readonly kind: 'refused'; readonly message: string }
-  | { readonly kind: 'dry-run'; readonly sha: string; readonly production: boolean }
+  | {
+      readonly kind: 'dry-run';
+      readonly sha: string;
+      readonly production: boolean;
+      /** The gates' checklist, when the environment has gates. */
+      readonly checklist?: string;
+    }
+  /** Only approvals (and what waits with them) hold it: a request to approve, nothing created. */
+  | { readonly kind: 'pending'; readonly sha: string; readonly verdict: Verdict }
   | {
       readonly kind: 'deployed';
       readonly deployment: GitHubDeployment;
@@ -77,6 +95,39 @@ export async function deployThroughGates(
   ]);
   const decision = decideDeploy({ ...gates, markerDeployment, contexts, now: now() });
   if (decision.kind === 'refuse') return { kind: 'refused', message: decision.message };
+  let verdict: Verdict | undefined;
+  if (order.gated !== undefined && environment !== undefined && hasGates(environment)) {
+    const sha = decision.kind === 'dry-run' ? decision.sha : decision.plan.sha;
+    const facts = await readGateFacts(io, {
+      environment,
+      sha,
+      branch: order.gated.branch,
+      requester: order.requester,
+      lock: gates.lock,
+      records: order.gated.records,
+      contexts,
+      now: new Date(now()),
+    });
+    verdict = evaluateGates(facts);
+    // The audit trail: one structured line per decision (who asked, the sha, each gate, the verdict).
+    io.log.info(
+      { decision: decisionRecord(facts, verdict) },
+      `gates of ${order.environment}: ${verdict.state}`,
+    );
+    const checklist = checklistMarkdown(verdict);
+    if (decision.kind === 'dry-run') return { ...decision, checklist };
+    if (verdict.state === 'fail')
+      return { kind: 'refused', message: `${code(order.environment)} refuses this deploy:\n\n${checklist}` };
+    if (verdict.state === 'wait') {
+      const awaitsApproval = verdict.gates.some((g) => g.gate === 'approvals' && g.state === 'waiting');
+      if (awaitsApproval && order.pullNumber !== undefined) return { kind: 'pending', sha, verdict };
+      return {
+        kind: 'refused',
+        message: `${code(order.environment)} is not open to this deploy yet, so nothing was created:\n\n${checklist}\n\nDeploy again once the gates marked ⏳ have passed.`,
+      };
+    }
+    order = { ...order, payload: { ...order.payload, gates: decisionRecord(facts, verdict) } };
+  }
   if (decision.kind === 'dry-run') return decision;
   return carryOut(io, order, decision.plan, gates, now, tree);
 }
@@ -179,7 +230,7 @@ async function dropOwnMarker(io: GitHubIo, environment: string, owner: MarkerOwn
 }
 
 /** This order's Deployment, found by its owner in the payload (`comment_id`, or `release`). */
-async function findOwnDeployment(
+export async function findOwnDeployment(
   io: GitHubIo,
   environment: string,
   owner: MarkerOwner,
@@ -306,11 +357,17 @@ async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> 
     io.octokit.rest.checks.listForRef({ ...io.repo, ref: sha, filter: 'latest', per_page: 100 }),
   ]);
   return [
-    ...statuses.data.statuses.map((s) => ({ name: s.context, state: s.state, ours: false })),
+    ...statuses.data.statuses.map((s) => ({
+      name: s.context,
+      state: s.state,
+      ours: false,
+      source: 'status' as const,
+    })),
     ...runs.data.check_runs.map((r) => ({
       name: r.name,
-      state: r.status === 'completed' ? (r.conclusion ?? 'failure') : 'pending',
+      state: r.status === 'completed' ? (r.conclusion ?? 'failure') : r.status,
       ours: byThisApp(io, r.app) && r.name.startsWith('rollgate / '),
+      source: 'check_run' as const,
     })),
   ];
 }

@@ -475,19 +475,20 @@ describe('renderCommand', () => {
 });
 
 describe('renderHelp', () => {
-  test('lists every working command with its usage', () => {
+  test('lists every command with its usage, /approve and /reject among them', () => {
     const help = renderHelp(['staging']);
-    for (const kind of ['deploy', 'rollback', 'lock', 'unlock', 'status', 'help'] as const)
+    for (const kind of [
+      'deploy',
+      'rollback',
+      'approve',
+      'reject',
+      'lock',
+      'unlock',
+      'status',
+      'help',
+    ] as const)
       expect(help).toContain(`| \`${COMMAND_USAGE[kind]}\` |`);
-  });
-
-  test('does not offer /approve and /reject as working: it says they are coming', () => {
-    const help = renderHelp(['staging']);
-    expect(help).not.toContain(`| \`${COMMAND_USAGE.approve}\` |`);
-    expect(help).not.toContain(`| \`${COMMAND_USAGE.reject}\` |`);
-    expect(help).toContain(
-      `Coming in a later version: \`${COMMAND_USAGE.approve}\` and \`${COMMAND_USAGE.reject}\` (approval gates).`,
-    );
+    expect(help).not.toContain('Coming in a later version');
   });
 
   test("names the repository's environments", () => {

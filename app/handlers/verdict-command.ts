@@ -1,0 +1,157 @@
+/**
+ * `/approve [<env>]` and `/reject [<env>] [reason]`: a verdict on the pull request's pending deploy
+ * request. Only an eligible approver's verdict is taken (the environment's `approvers`, team
+ * membership asked of GitHub, never the requester's own unless `self_approval`), and only for the
+ * commit the request is for, which must still be the pull request's head: a push invalidates the
+ * request and its approvals. The reply carries the verdict's record (gate-records.ts); when the
+ * last gate passes, the request is carried out at once, as its requester's Deployment.
+ */
+import type { Command } from '../commands/parse.ts';
+import { isEligible } from '../../src/gates/approvals.ts';
+import { checklistMarkdown, evaluateGates } from '../../src/gates/index.ts';
+import { code } from '../../src/github/markdown.ts';
+import { refuse, type CommandResult, type CommandRun } from './command-run.ts';
+import { deployAnswer, pendingAnswer } from './deploy-command.ts';
+import { deployThroughGates, findOwnDeployment } from './deployment-plan.ts';
+import { readGateFacts } from './gate-facts.ts';
+import {
+  latestRequest,
+  readGateRecords,
+  verdictMarker,
+  type GateRecords,
+  type VerdictRecord,
+} from './gate-records.ts';
+import { showRequest } from './pending-request.ts';
+
+export async function verdictCommand(
+  run: CommandRun,
+  command: Extract<Command, { kind: 'approve' | 'reject' }>,
+): Promise<CommandResult> {
+  const records = await readGateRecords(run.io, run.pull.number);
+  const request = latestRequest(records, command.environment);
+  const word = command.kind === 'approve' ? 'approve' : 'reject';
+  if (request === undefined) {
+    return refuse(
+      `There is no deploy request${command.environment === undefined ? '' : ` for ${code(command.environment)}`} waiting on #${run.pull.number}. Approvals are given to a \`/deploy <env>\` that waits for them.`,
+    );
+  }
+  const environment = run.config.environments.get(request.environment);
+  if (environment === undefined)
+    return refuse(
+      `${code(request.environment)} is no longer in \`.github/rollgate.yml\`: its request cannot be carried out.`,
+    );
+  const done = await findOwnDeployment(run.io, request.environment, { kind: 'comment', id: request.comment });
+  if (done !== undefined)
+    return refuse(
+      `The request to deploy ${code(request.version)} to ${code(request.environment)} was carried out already: Deployment #${done.id}.`,
+    );
+  if (request.sha !== run.pull.headSha) {
+    return refuse(
+      `The request was for \`${request.sha.slice(0, 7)}\`, and #${run.pull.number} has had a push since (its head is \`${run.pull.headSha.slice(0, 7)}\`): a push invalidates a request and its approvals. Ask for the new head with \`/deploy ${request.environment}\`.`,
+    );
+  }
+
+  const verdict: VerdictRecord = {
+    environment: request.environment,
+    sha: request.sha,
+    by: run.user,
+    verdict: word,
+    reason: command.kind === 'reject' ? command.reason : undefined,
+    request: request.comment,
+  };
+  const withVerdict: GateRecords = {
+    requests: records.requests,
+    verdicts: [...records.verdicts, { ...verdict, at: new Date() }],
+  };
+  const ask = {
+    environment,
+    sha: request.sha,
+    branch: request.branch,
+    requester: request.requester,
+    lock: run.environments.locks.get(request.environment),
+    records: withVerdict,
+    contexts: undefined,
+    now: new Date(),
+  };
+  const facts = await readGateFacts(run.io, ask);
+  if (
+    command.kind === 'approve' &&
+    run.user.toLowerCase() === request.requester.toLowerCase() &&
+    !environment.requires.selfApproval
+  ) {
+    return refuse(
+      `You asked for this deploy, and ${code(request.environment)} does not take its requester's own approval (\`requires.self_approval: false\`). Another approver has to \`/approve ${request.environment}\`.`,
+    );
+  }
+  if (!isEligible(run.user, environment.requires.approvers, facts.teams)) {
+    return refuse(
+      `You are not among the approvers of ${code(request.environment)} (\`requires.approvers\` in \`.github/rollgate.yml\`), so nothing was recorded.`,
+    );
+  }
+  const recorded = verdictMarker(verdict);
+
+  if (command.kind === 'reject') {
+    const rejected = evaluateGates(facts);
+    await showRequest(run.io, request, { kind: 'rejected', verdict: rejected });
+    return {
+      ok: true,
+      message: `Rejected ${code(request.version)} to ${code(request.environment)}${verdict.reason ? `: ${code(verdict.reason)}` : ''}. Nothing was deployed; the request ends here.\n\n${checklistMarkdown(rejected)}`,
+      records: recorded,
+    };
+  }
+
+  const outcome = await deployThroughGates(
+    run.io,
+    run.config,
+    {
+      environment: request.environment,
+      task: 'deploy',
+      version: request.version,
+      requester: request.requester,
+      owner: { kind: 'comment', id: request.comment },
+      pullNumber: run.pull.number,
+      payload: {
+        version: request.version,
+        requester: request.requester,
+        pull_request: run.pull.number,
+        params: request.params,
+        comment_url: request.commentUrl,
+      },
+      description: `${request.version} to ${request.environment} for @${request.requester} (#${run.pull.number})`,
+      resume: run.resume,
+      gated: { records: withVerdict, branch: request.branch },
+    },
+    {
+      environmentName: request.environment,
+      environment,
+      environmentNames: [...run.config.environments.keys()],
+      requester: request.requester,
+      owner: { kind: 'comment', id: request.comment },
+      pull: run.pull,
+      allowForks: run.config.commands.allowForks,
+      target: { kind: 'pull-head', sha: request.sha },
+      lock: run.environments.locks.get(request.environment),
+      marker: run.environments.markers.get(request.environment),
+      dryRun: false,
+    },
+  );
+  const lead = `Approval of ${code(request.environment)} recorded. `;
+  if (outcome.kind === 'pending') {
+    const answer = await pendingAnswer(run.io, request, outcome.verdict, lead);
+    return { ...answer, records: recorded };
+  }
+  if (outcome.kind === 'deployed') {
+    try {
+      await showRequest(run.io, request, { kind: 'carried-out', deploymentId: outcome.deployment.id });
+    } catch (error) {
+      run.io.log.warn({ err: error }, 'the check run of the carried-out request was not concluded');
+    }
+  }
+  const answer = deployAnswer(
+    { ...run, user: request.requester },
+    request.environment,
+    request.version,
+    outcome,
+  );
+  return { ok: true, message: `${lead}${answer.message}`, records: recorded };
+}
