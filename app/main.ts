@@ -14,6 +14,8 @@ import { RedisWriteBudget } from './limits/redis-budget.ts';
 import { MAX_WEBHOOK_BYTES, readAppConfig, StartupError, type AppConfig } from './server/config.ts';
 import { handleSetup } from './server/setup.ts';
 import { startWebhookServer, type WebhookServer } from './server/webhook-server.ts';
+import { startSweeps } from './deferred/sweep.ts';
+import { now as clockNow } from './clock.ts';
 import rollgate from './index.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -28,6 +30,7 @@ try {
 }
 
 let server: WebhookServer;
+let stopSweeps: (() => Promise<void>) | undefined;
 let budget: WriteBudget | undefined;
 let log: {
   info(message: string): void;
@@ -102,6 +105,8 @@ if (config.mode === 'setup') {
     receive: (event) => probot.receive(event as unknown as Parameters<Probot['receive']>[0]),
     log,
   });
+  // Deferred deploy requests (a window that opens later): every replica sweeps for due ones.
+  stopSweeps = startSweeps(probot, { intervalMs: app.sweepIntervalMs, now: clockNow, log: probot.log });
 }
 
 let stopping = false;
@@ -111,6 +116,7 @@ const stop = (signal: string): void => {
   const graceMs = config.mode === 'app' ? config.shutdownGraceMs : 0;
   log.info(`${signal}: no new webhooks; waiting up to ${graceMs} ms for the handlers in flight.`);
   void server.drain(graceMs).then(async (unfinished) => {
+    await stopSweeps?.();
     await budget?.close();
     if (unfinished.length === 0) {
       log.info('Every handler finished: exiting.');

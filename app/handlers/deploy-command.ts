@@ -8,6 +8,8 @@ import type { CommandResult, CommandRun } from './command-run.ts';
 import { checklistMarkdown, type Verdict } from '../../src/gates/index.ts';
 import { readGateRecords, requestMarker, type RequestRecord } from './gate-records.ts';
 import { showRequest } from './pending-request.ts';
+import { deferRequest } from '../../src/github/deferred-refs.ts';
+import { wakeAt } from '../deferred/wake.ts';
 
 /**
  * `/deploy <env> [<ref>] [--dry-run] [key=value ...]`: the gates (environment, pull request, fork,
@@ -64,7 +66,7 @@ export async function deployCommand(
       dryRun: command.dryRun,
     },
   );
-  if (outcome.kind === 'pending') {
+  if (outcome.kind === 'pending' || outcome.kind === 'deferred') {
     const request: RequestRecord = {
       environment: command.environment,
       sha: outcome.sha,
@@ -76,9 +78,50 @@ export async function deployCommand(
       commentUrl: run.commentUrl,
       branch,
     };
-    return pendingAnswer(run.io, request, outcome.verdict);
+    return outcome.kind === 'pending'
+      ? pendingAnswer(run.io, request, outcome.verdict)
+      : deferredAnswer(run.io, request, outcome.verdict, outcome.opensAt);
   }
   return deployAnswer(run, command.environment, version, outcome);
+}
+
+/**
+ * A request that only a window or a freeze holds: its check run, a deferred ref that any replica's
+ * sweep finds (app/deferred/sweep.ts), and a reply that says when it goes out by itself.
+ */
+export async function deferredAnswer(
+  io: GitHubIo,
+  request: RequestRecord,
+  verdict: Verdict,
+  opensAt: Date,
+  lead = '',
+): Promise<CommandResult> {
+  const { data: commit } = await io.octokit.rest.git.getCommit({ ...io.repo, commit_sha: request.sha });
+  await deferRequest(
+    io.git,
+    io.repo,
+    {
+      environment: request.environment,
+      pull: request.pull,
+      comment: request.comment,
+      sha: request.sha,
+      opensAt: opensAt.toISOString(),
+    },
+    commit.tree.sha,
+  );
+  wakeAt(opensAt.getTime());
+  let degraded = '';
+  try {
+    await showRequest(io, request, { kind: 'waiting', verdict });
+  } catch (error) {
+    io.log.warn({ err: error }, 'the check run of a deferred request was not created');
+    degraded = `\n\n⚠️ The check ${code(checkRunName(request.environment))} could not be created; the request stands all the same.`;
+  }
+  return {
+    ok: true,
+    message: `${lead}${code(request.version)} (\`${request.sha.slice(0, 7)}\`) to ${code(request.environment)} waits for its window, and nothing was created yet:\n\n${checklistMarkdown(verdict)}\n\nRollgate deploys it by itself at ${opensAt.toISOString()}, if the gates still pass then. A push to this pull request, or \`/reject ${request.environment}\` by an approver, cancels it.${degraded}`,
+    records: requestMarker(request),
+  };
 }
 
 /** A request that waits for approvals: its check run, and a reply that carries its record. */
@@ -115,7 +158,8 @@ export function deployAnswer(
       message: `Dry run: ${code(outcome.sha.slice(0, 7))} (${code(version)}) would be deployed to ${code(environment)}${outcome.production ? ' (production)' : ''}. Nothing was created.${outcome.checklist === undefined ? '' : `\n\nIts gates:\n\n${outcome.checklist}`}`,
     };
   }
-  if (outcome.kind === 'pending') throw new Error('a pending request is answered by pendingAnswer');
+  if (outcome.kind === 'pending' || outcome.kind === 'deferred')
+    throw new Error('a request that waits is answered by pendingAnswer or deferredAnswer');
   const { deployment, degraded } = outcome;
   const deploymentsUrl = `${run.context.payload.repository.html_url}/deployments`;
   const extra =

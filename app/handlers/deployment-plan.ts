@@ -28,6 +28,7 @@ import {
 } from './environment-state.ts';
 import { checklistMarkdown, decisionRecord, evaluateGates, type Verdict } from '../../src/gates/index.ts';
 import { code } from '../../src/github/markdown.ts';
+import { now as clockNow } from '../clock.ts';
 import { hasGates, readGateFacts } from './gate-facts.ts';
 import type { GateRecords } from './gate-records.ts';
 import { byThisApp, type GitHubIo } from './github-io.ts';
@@ -66,6 +67,8 @@ export type DeploymentOutcome =
     }
   /** Only approvals (and what waits with them) hold it: a request to approve, nothing created. */
   | { readonly kind: 'pending'; readonly sha: string; readonly verdict: Verdict }
+  /** Only a window or a freeze holds it: carried out by itself at `opensAt`. */
+  | { readonly kind: 'deferred'; readonly sha: string; readonly verdict: Verdict; readonly opensAt: Date }
   | {
       readonly kind: 'deployed';
       readonly deployment: GitHubDeployment;
@@ -82,7 +85,7 @@ export async function deployThroughGates(
   config: RollgateConfig,
   order: DeploymentOrder,
   gates: GateFacts,
-  now: () => number = Date.now,
+  now: () => number = clockNow,
 ): Promise<DeploymentOutcome> {
   const environment = config.environments.get(order.environment);
   const target = 'sha' in gates.target ? gates.target.sha : undefined;
@@ -121,6 +124,8 @@ export async function deployThroughGates(
     if (verdict.state === 'wait') {
       const awaitsApproval = verdict.gates.some((g) => g.gate === 'approvals' && g.state === 'waiting');
       if (awaitsApproval && order.pullNumber !== undefined) return { kind: 'pending', sha, verdict };
+      if (verdict.timeOnly && verdict.nextOpening !== undefined && order.pullNumber !== undefined)
+        return { kind: 'deferred', sha, verdict, opensAt: verdict.nextOpening };
       return {
         kind: 'refused',
         message: `${code(order.environment)} is not open to this deploy yet, so nothing was created:\n\n${checklist}\n\nDeploy again once the gates marked ⏳ have passed.`,

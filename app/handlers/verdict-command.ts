@@ -11,7 +11,9 @@ import { isEligible } from '../../src/gates/approvals.ts';
 import { checklistMarkdown, evaluateGates } from '../../src/gates/index.ts';
 import { code } from '../../src/github/markdown.ts';
 import { refuse, type CommandResult, type CommandRun } from './command-run.ts';
-import { deployAnswer, pendingAnswer } from './deploy-command.ts';
+import { deferredAnswer, deployAnswer, pendingAnswer } from './deploy-command.ts';
+import { requestOrder } from './request-order.ts';
+import { now as clockNow } from '../clock.ts';
 import { deployThroughGates, findOwnDeployment } from './deployment-plan.ts';
 import { readGateFacts } from './gate-facts.ts';
 import {
@@ -61,7 +63,7 @@ export async function verdictCommand(
   };
   const withVerdict: GateRecords = {
     requests: records.requests,
-    verdicts: [...records.verdicts, { ...verdict, at: new Date() }],
+    verdicts: [...records.verdicts, { ...verdict, at: new Date(clockNow()) }],
   };
   const ask = {
     environment,
@@ -71,7 +73,7 @@ export async function verdictCommand(
     lock: run.environments.locks.get(request.environment),
     records: withVerdict,
     contexts: undefined,
-    now: new Date(),
+    now: new Date(clockNow()),
   };
   const facts = await readGateFacts(run.io, ask);
   if (
@@ -100,44 +102,22 @@ export async function verdictCommand(
     };
   }
 
-  const outcome = await deployThroughGates(
-    run.io,
+  const { order, facts: orderFacts } = requestOrder(
+    request,
     run.config,
-    {
-      environment: request.environment,
-      task: 'deploy',
-      version: request.version,
-      requester: request.requester,
-      owner: { kind: 'comment', id: request.comment },
-      pullNumber: run.pull.number,
-      payload: {
-        version: request.version,
-        requester: request.requester,
-        pull_request: run.pull.number,
-        params: request.params,
-        comment_url: request.commentUrl,
-      },
-      description: `${request.version} to ${request.environment} for @${request.requester} (#${run.pull.number})`,
-      resume: run.resume,
-      gated: { records: withVerdict, branch: request.branch },
-    },
-    {
-      environmentName: request.environment,
-      environment,
-      environmentNames: [...run.config.environments.keys()],
-      requester: request.requester,
-      owner: { kind: 'comment', id: request.comment },
-      pull: run.pull,
-      allowForks: run.config.commands.allowForks,
-      target: { kind: 'pull-head', sha: request.sha },
-      lock: run.environments.locks.get(request.environment),
-      marker: run.environments.markers.get(request.environment),
-      dryRun: false,
-    },
+    run.pull,
+    run.environments,
+    withVerdict,
+    run.resume,
   );
+  const outcome = await deployThroughGates(run.io, run.config, order, orderFacts, clockNow);
   const lead = `Approval of ${code(request.environment)} recorded. `;
   if (outcome.kind === 'pending') {
     const answer = await pendingAnswer(run.io, request, outcome.verdict, lead);
+    return { ...answer, records: recorded };
+  }
+  if (outcome.kind === 'deferred') {
+    const answer = await deferredAnswer(run.io, request, outcome.verdict, outcome.opensAt, lead);
     return { ...answer, records: recorded };
   }
   if (outcome.kind === 'deployed') {

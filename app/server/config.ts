@@ -16,6 +16,11 @@ const DEVELOPMENT_SECRET = 'development';
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 /** Kubernetes' default terminationGracePeriodSeconds is 30: finish before the SIGKILL. */
 const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
+/**
+ * A round a minute: a deferred request goes out within a minute of its opening even when the
+ * replica that deferred it is gone (the one that is up wakes at the opening itself).
+ */
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 interface Listen {
   readonly port: number;
@@ -39,6 +44,8 @@ export type AppConfig =
       readonly redisUrl: string | undefined;
       readonly writeLimits: WriteLimits;
       readonly shutdownGraceMs: number;
+      /** How often this replica looks for deferred deploy requests that are due. */
+      readonly sweepIntervalMs: number;
     });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -161,5 +168,6 @@ export function readAppConfig(env: Env): AppConfig {
       perHour: positiveInteger(env, 'ROLLGATE_WRITES_PER_HOUR', GITHUB_WRITE_LIMITS.perHour),
     },
     shutdownGraceMs: positiveInteger(env, 'ROLLGATE_SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS),
+    sweepIntervalMs: positiveInteger(env, 'ROLLGATE_SWEEP_INTERVAL_MS', DEFAULT_SWEEP_INTERVAL_MS),
   };
 }

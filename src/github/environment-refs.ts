@@ -568,9 +568,10 @@ function is422(error: unknown, message: RegExp): boolean {
   return failure?.status === 422 && message.test(failure.message);
 }
 
-const isAlreadyExists = (error: unknown): boolean => is422(error, /^Reference already exists/);
-const isNotFastForward = (error: unknown): boolean => is422(error, /^Update is not a fast forward/);
-const isMissingRef = (error: unknown): boolean => is422(error, /^Reference does not exist/);
+/** GitHub's 422 reasons for refs (https://docs.github.com/rest/git/refs): the only ones that are not refusals. */
+export const isAlreadyExists = (error: unknown): boolean => is422(error, /^Reference already exists/);
+export const isNotFastForward = (error: unknown): boolean => is422(error, /^Update is not a fast forward/);
+export const isMissingRef = (error: unknown): boolean => is422(error, /^Reference does not exist/);
 
 /** A 422 becomes an `EnvironmentRefError` with GitHub's reason; anything else stays as it was. */
 function refusal(error: unknown, ref: string, action: string): unknown {

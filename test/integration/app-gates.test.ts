@@ -5,7 +5,10 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
-import { deployments, repo, replies, settled, statusEvent } from '../support/app-view.ts';
+import { deployments, eventually, repo, replies, settled, statusEvent } from '../support/app-view.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let stand: AppStand | undefined;
 
@@ -168,5 +171,78 @@ describe('promotion, windows and freezes', () => {
     const frozen = await say(s, '/deploy staging');
     expect(frozen).toMatch(/⏳ \*\*freeze\*\*[^\n]*Launch day/);
     expect(deployments(s)).toHaveLength(0);
+  }, 120_000);
+});
+
+describe('deferred requests: carried out by themselves when the window opens', () => {
+  // Monday 1 March 2027, 07:00 UTC: 08:00 in Berlin, an hour before its window opens.
+  const WINDOWED = `environments:
+  production:
+    windows:
+      - { days: Mon, hours: "09:00-10:00", timezone: Europe/Berlin }
+`;
+
+  async function startWithClock(): Promise<{ s: AppStand; setClock: (iso: string) => void }> {
+    const dir = mkdtempSync(join(tmpdir(), 'rollgate-clock-'));
+    const file = join(dir, 'now');
+    const setClock = (iso: string) => {
+      writeFileSync(file, iso);
+    };
+    setClock('2027-03-01T07:00:00Z');
+    stand = await startAppStand({
+      config: WINDOWED,
+      env: { NODE_ENV: 'test', ROLLGATE_CLOCK_FILE: file, ROLLGATE_SWEEP_INTERVAL_MS: '250' },
+    });
+    return { s: stand, setClock };
+  }
+
+  const deferredRefs = (s: AppStand) =>
+    [...repo(s).refs.keys()].filter((r) => r.startsWith('refs/rollgate/deferred/'));
+
+  test('deferred before a restart, carried out after it, exactly once with two App processes', async () => {
+    const { s, setClock } = await startWithClock();
+    const asked = await say(s, '/deploy production');
+    expect(asked).toMatch(/waits for its window/);
+    expect(asked).toMatch(/deploys it by itself at 2027-03-01T08:00:00\.000Z/);
+    expect(deferredRefs(s)).toHaveLength(1);
+    expect(requestRun(s, 'production')[0]?.status).toBe('in_progress');
+
+    // Still closed a minute before: nothing goes out, also after the App restarts.
+    setClock('2027-03-01T07:59:00Z');
+    await s.restart();
+    await s.replica();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(deployments(s)).toHaveLength(0);
+
+    setClock('2027-03-01T08:00:05Z');
+    await eventually(() => deployments(s).length > 0, 'the deferred Deployment', 20_000);
+    await eventually(() => deferredRefs(s).length === 0, 'the deferred ref to go', 20_000);
+    // Both replicas sweep: the compare-and-swap lets one carry it out.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(deployments(s)).toHaveLength(1);
+    expect(deployments(s)[0]).toMatchObject({ environment: 'production', sha: s.headSha });
+    expect(requestRun(s, 'production')[0]).toMatchObject({ status: 'completed', conclusion: 'success' });
+    await eventually(
+      () => replies(s).some((r) => /The window opened: deploying/.test(r)),
+      'the comment that says it went out',
+    );
+    expect(replies(s).filter((r) => /The window opened/.test(r))).toHaveLength(1);
+  }, 120_000);
+
+  test('a push before the window opens cancels the deferred request', async () => {
+    const { s, setClock } = await startWithClock();
+    await say(s, '/deploy production');
+    s.github.state.addCommit(REPOSITORY, {
+      branch: 'feature/checkout',
+      message: 'Fix',
+      files: { 'b.txt': 'c' },
+    });
+    setClock('2027-03-01T08:00:05Z');
+    await eventually(() => deferredRefs(s).length === 0, 'the deferred ref to go', 20_000);
+    expect(deployments(s)).toHaveLength(0);
+    await eventually(
+      () => replies(s).some((r) => /was cancelled: #\d+ has had a push since/.test(r)),
+      'the cancellation',
+    );
   }, 120_000);
 });

@@ -35,6 +35,8 @@ export interface AppStand {
   readonly pid: number | undefined;
   /** Kills the App process (SIGKILL, as a crash does) if it still runs, and starts it again on the same port. */
   restart(): Promise<void>;
+  /** A second App process, same App and GitHub, on its own port (another replica); closed with the stand. */
+  replica(): Promise<{ url: string; log(): string }>;
   /** Sends `signal` to the App; resolves with its exit code once it exits. */
   stop(signal: NodeJS.Signals): Promise<number | null>;
   /** Delivers a webhook as GitHub does; resolves with the App's HTTP status. */
@@ -115,15 +117,15 @@ export async function startAppStand(
   let pid: number | undefined;
   let kill: () => Promise<void> = () => Promise.resolve();
   let signal: (name: NodeJS.Signals) => Promise<number | null> = () => Promise.resolve(null);
-  const launch = async (): Promise<void> => {
-    const child: ChildProcess = spawn(process.execPath, startArguments(), {
+  const spawnApp = async (appPort: number): Promise<ChildProcess> =>
+    spawn(process.execPath, startArguments(), {
       cwd: repositoryRoot,
       env: {
         PATH: process.env.PATH ?? '',
         APP_ID: String(github.state.app.id),
         PRIVATE_KEY: privateKey,
         WEBHOOK_SECRET,
-        PORT: String(port),
+        PORT: String(appPort),
         HOST: '127.0.0.1',
         GHE_HOST: options.githubHost ? await options.githubHost(github) : github.host,
         GHE_PROTOCOL: 'http',
@@ -133,6 +135,8 @@ export async function startAppStand(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  const launch = async (): Promise<void> => {
+    const child = await spawnApp(port);
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -159,6 +163,7 @@ export async function startAppStand(
   }
 
   let commentCounter = 0;
+  const replicas: (() => Promise<void>)[] = [];
   const stand: AppStand = {
     github,
     url,
@@ -170,6 +175,21 @@ export async function startAppStand(
     },
     stop(name) {
       return signal(name);
+    },
+    async replica() {
+      const replicaPort = await closedPort();
+      const child = await spawnApp(replicaPort);
+      let replicaOutput = '';
+      child.stdout?.on('data', (chunk: Buffer) => (replicaOutput += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (replicaOutput += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const replicaUrl = `http://127.0.0.1:${replicaPort}`;
+      await waitForPing(replicaUrl, child, () => replicaOutput);
+      replicas.push(async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+      });
+      return { url: replicaUrl, log: () => replicaOutput };
     },
     async restart() {
       if (options.inProcess === true) throw new Error('restart() needs the App as a process');
@@ -246,6 +266,7 @@ export async function startAppStand(
     },
     log: () => output,
     async close() {
+      for (const end of replicas) await end();
       await stop();
       await github.close();
     },

@@ -540,6 +540,11 @@ export class GitHubState {
     return token;
   }
 
+  /** Every repository, in the order they were added. */
+  allRepositories(): RepositoryRecord[] {
+    return [...this.#repositories.values()];
+  }
+
   /**
    * Whether an installation token reaches a repository: one of its installation's account, and of
    * the selected repositories when there is a selection. Others look like they do not exist
