@@ -351,7 +351,7 @@ async function findMarkerDeployment(
  * default `required_contexts` counts them all, so the next environment's deploy of the same commit
  * would wait on the previous environment's `rollgate / <env>` run.
  */
-async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> {
+export async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> {
   const [statuses, runs] = await Promise.all([
     io.octokit.rest.repos.getCombinedStatusForRef({ ...io.repo, ref: sha, per_page: 100 }),
     io.octokit.rest.checks.listForRef({ ...io.repo, ref: sha, filter: 'latest', per_page: 100 }),

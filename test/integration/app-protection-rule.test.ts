@@ -1,0 +1,175 @@
+/**
+ * Rollgate as GitHub's custom deployment protection rule, as users meet it: a workflow job that
+ * names an environment waits; the real Probot server (signed webhooks over HTTP) gets
+ * `deployment_protection_rule.requested` from the GitHub API test server and answers through the
+ * callback. Each assertion is on what GitHub holds afterwards: the rule's answer and status
+ * reports, and the `rollgate / <env>` check run with `external_id` `protection:<run_id>`.
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import { eventually, repo, replies, seedCheckRun, seedLock, settled } from '../support/app-view.ts';
+
+let stand: AppStand | undefined;
+
+afterEach(async () => {
+  if (stand === undefined) return;
+  const current = stand;
+  stand = undefined;
+  current.github.assertNoViolations();
+  await current.close();
+});
+
+const CONFIG = `environments:
+  staging:
+    requires:
+      branches: ["feature/*"]
+  production:
+    production: true
+    requires:
+      approvals: 2
+      approvers: ["@octo-org/sre", "monalisa"]
+      self_approval: false
+`;
+
+async function start(config = CONFIG): Promise<AppStand> {
+  stand = await startAppStand({ config });
+  stand.github.state.addCollaborator(REPOSITORY, 'sre-sam', 'write');
+  stand.github.state.addTeam('octo-org', 'sre', [{ login: 'sre-sam' }]);
+  return stand;
+}
+
+/** A workflow job of the pull request's head reaches `environment`: GitHub asks the App. */
+async function jobWaits(s: AppStand, environment: string, delivery?: string) {
+  const payload = s.github.state.requestProtectionRule(REPOSITORY, {
+    environment,
+    sha: s.headSha,
+    ref: 'feature/checkout',
+    event: 'pull_request',
+    actor: 'octocat',
+  });
+  const runId = Number(/\/actions\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+  expect(
+    await s.send('deployment_protection_rule', payload, delivery === undefined ? {} : { delivery }),
+  ).toBe(200);
+  return { runId, payload };
+}
+
+const answered = (s: AppStand, runId: number) =>
+  eventually(() => {
+    const rule = s.github.state.protectionRuleOf(REPOSITORY, runId);
+    return rule.state === 'waiting' ? undefined : rule;
+  }, `the App to answer the protection rule of run ${runId}`);
+
+function ruleRuns(s: AppStand, environment: string, runId: number) {
+  return [...repo(s).checkRuns.values()].filter(
+    (r) => r.name === `rollgate / ${environment}` && r.externalId === `protection:${runId}`,
+  );
+}
+
+async function say(s: AppStand, text: string, user: string): Promise<string> {
+  const { commentId } = await s.comment(text, { user });
+  await settled(s, commentId);
+  return replies(s).at(-1) ?? '';
+}
+
+describe('the App as a custom deployment protection rule', () => {
+  test('approves a job when no gate fails, with the checklist, and leaves the check run the deploy action reads', async () => {
+    const s = await start();
+    seedCheckRun(s, s.headSha, 'ci / test', 'success');
+    const { runId } = await jobWaits(s, 'staging');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('approved');
+    expect(rule.comment).toMatch(/✅ branch/);
+    expect(rule.comment).toMatch(/✅ checks/);
+    expect(rule.comment?.length).toBeLessThanOrEqual(1024);
+    const runs = await eventually(() => {
+      const found = ruleRuns(s, 'staging', runId);
+      return found.length > 0 ? found : undefined;
+    }, 'the check run');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'completed', conclusion: 'success', headSha: s.headSha });
+    expect(runs[0]?.output.summary).toMatch(/✅ \*\*branch\*\*/);
+    expect(s.log()).toMatch(/"decision":\{[^\n]*"environment":"staging"[^\n]*"verdict":"pass"/);
+  }, 60_000);
+
+  test('rejects a job while someone else holds the lock', async () => {
+    const s = await start();
+    seedCheckRun(s, s.headSha, 'ci / test', 'success');
+    seedLock(s, 'staging', 'monalisa', 'database migration');
+    const { runId } = await jobWaits(s, 'staging');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('rejected');
+    expect(rule.comment).toMatch(/❌ lock/);
+    expect(rule.comment).toMatch(/monalisa/);
+    expect(ruleRuns(s, 'staging', runId)[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    // GitHub fails the job's Deployment and the run.
+    expect(s.github.state.workflowRun(REPOSITORY, runId).conclusion).toBe('failure');
+  }, 60_000);
+
+  test('rejects a job whose commit has a failing check', async () => {
+    const s = await start();
+    seedCheckRun(s, s.headSha, 'ci / test', 'failure');
+    const { runId } = await jobWaits(s, 'staging');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('rejected');
+    expect(rule.comment).toMatch(/❌ checks/);
+    expect(rule.comment).toMatch(/ci \/ test/);
+    expect(ruleRuns(s, 'staging', runId)[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+  }, 60_000);
+
+  test('waits on approvals with a status report, and is approved by the second /approve on the pull request', async () => {
+    const s = await start();
+    // The approvals are given to the pull request's request for production.
+    expect(await say(s, '/deploy production', 'octocat')).toMatch(/waits for its gates/);
+    const { runId } = await jobWaits(s, 'production');
+    const waiting = await eventually(() => {
+      const rule = s.github.state.protectionRuleOf(REPOSITORY, runId);
+      return rule.reports.length > 0 ? rule : undefined;
+    }, 'a status report');
+    expect(waiting.state).toBe('waiting');
+    expect(waiting.reports[0]).toMatch(/⏳ approvals: 0 of 2/);
+    expect(ruleRuns(s, 'production', runId)[0]).toMatchObject({ status: 'in_progress' });
+
+    await say(s, '/approve production', 'monalisa');
+    expect(s.github.state.protectionRuleOf(REPOSITORY, runId).state).toBe('waiting');
+    await eventually(
+      () => (s.github.state.protectionRuleOf(REPOSITORY, runId).reports.length === 2 ? true : undefined),
+      'a second status report',
+    );
+    expect(s.github.state.protectionRuleOf(REPOSITORY, runId).reports[1]).toMatch(/1 of 2/);
+
+    await say(s, '/approve production', 'sre-sam');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('approved');
+    expect(rule.comment).toMatch(/✅ approvals: 2 of 2/);
+    expect(ruleRuns(s, 'production', runId)).toHaveLength(1);
+    expect(ruleRuns(s, 'production', runId)[0]).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(s.github.state.workflowRun(REPOSITORY, runId).status).toBe('queued');
+  }, 120_000);
+
+  test('a redelivered event is answered once: the second finds nothing pending, without an error', async () => {
+    const s = await start();
+    seedCheckRun(s, s.headSha, 'ci / test', 'success');
+    const { runId, payload } = await jobWaits(s, 'staging', 'delivery-1');
+    await answered(s, runId);
+    expect(await s.send('deployment_protection_rule', payload, { delivery: 'delivery-1' })).toBe(200);
+    await eventually(
+      () => (s.log().includes('nothing pending any more') ? true : undefined),
+      'the redelivery to be handled',
+    );
+    expect(s.github.callsTo('actions/review-custom-gates-for-run').map((c) => c.status)).toEqual([204, 422]);
+    expect(s.github.state.protectionRuleOf(REPOSITORY, runId).state).toBe('approved');
+    expect(ruleRuns(s, 'staging', runId)).toHaveLength(1);
+    expect(s.log()).not.toMatch(/"level":50/);
+  }, 60_000);
+
+  test('approves an environment the configuration does not name, saying Rollgate has no gates for it', async () => {
+    const s = await start();
+    const { runId } = await jobWaits(s, 'preview');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('approved');
+    expect(rule.comment).toMatch(
+      /Rollgate has no gates for `preview`: it is not in `\.github\/rollgate\.yml`/,
+    );
+  }, 60_000);
+});
