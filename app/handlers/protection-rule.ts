@@ -15,10 +15,11 @@ import type { Context } from 'probot';
 import type { EnvironmentConfig, RollgateConfig } from '../../src/config/types.ts';
 import { describeError } from '../../src/errors.ts';
 import { checkRunName } from '../../src/github/check-runs.ts';
-import { code, hiddenJson } from '../../src/github/markdown.ts';
+import { capBody, code, hiddenJson } from '../../src/github/markdown.ts';
 import {
   answerProtectionRule,
   parseProtectionRuleEvent,
+  PROTECTION_RULE_COMMENT_LIMIT,
   reportProtectionStatus,
   type ProtectionRuleOutcome,
   type ProtectionRuleTarget,
@@ -39,6 +40,8 @@ interface RuleRecord {
   /** Who started the workflow run: the requester for the self-approval and lock rules. */
   readonly requester: string;
   readonly branch: string | undefined;
+  /** The comment the rule was answered with, once it was: a redelivery answers the same again. */
+  readonly answer?: string;
 }
 
 const RULE = 'rollgate:protection';
@@ -61,9 +64,15 @@ function parseRuleMarker(text: string | null | undefined, runId: number): RuleRe
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { environment, requester, branch } = value as Record<string, unknown>;
+  const { environment, requester, branch, answer } = value as Record<string, unknown>;
   if (typeof environment !== 'string' || typeof requester !== 'string') return undefined;
-  return { runId, environment, requester, branch: typeof branch === 'string' ? branch : undefined };
+  return {
+    runId,
+    environment,
+    requester,
+    branch: typeof branch === 'string' ? branch : undefined,
+    ...(typeof answer === 'string' ? { answer } : {}),
+  };
 }
 
 /** `refs/heads/main` or `main` → `main`; a tag is no branch (the branch rule then fails closed). */
@@ -96,29 +105,34 @@ export async function handleProtectionRule(
     requester: event.sender,
     branch: branchOf(event.ref),
   };
-  let config: RollgateConfig;
+  let config: RollgateConfig | ConfigError;
   try {
     config = await loadConfig(context);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
+    config = error;
+  }
+  const environment = config instanceof ConfigError ? undefined : findEnvironment(config, event.environment);
+  const name = checkRunName(environment?.name ?? event.environment);
+  if (await answeredBefore(io, target, event.sha, name, rule)) return;
+  if (config instanceof ConfigError) {
     // Fail closed: a gate left out of an unreadable file could let the job through.
-    const comment = `Rollgate cannot read its configuration, so it does not let this job deploy to ${code(event.environment)}.\n\n${describeError(error)}\n\nFix \`.github/rollgate.yml\` and re-run the job.`;
-    await decide(io, target, event.sha, checkRunName(event.environment), rule, 'rejected', comment, comment);
+    const comment = `Rollgate cannot read its configuration, so it does not let this job deploy to ${code(event.environment)}.\n\n${describeError(config)}\n\nFix \`.github/rollgate.yml\` and re-run the job.`;
+    await decide(io, target, event.sha, name, rule, 'rejected', comment, comment);
     return;
   }
-  const environment = findEnvironment(config, event.environment);
   if (environment === undefined) {
     // An environment the configuration does not name is not Rollgate's to guard: approving it keeps
     // a rule enabled by mistake (or an environment not yet configured) from blocking every job.
     const comment = `Rollgate has no gates for ${code(event.environment)}: it is not in \`.github/rollgate.yml\`, so the job may proceed.`;
     io.log.info({ environment: event.environment, runId: event.runId }, comment);
-    await decide(io, target, event.sha, checkRunName(event.environment), rule, 'approved', comment, comment);
+    await decide(io, target, event.sha, name, rule, 'approved', comment, comment);
     return;
   }
   if (!hasGates(environment) && environment.requires.checks === 'none') {
     const comment = `${code(environment.name)} has no gates in \`.github/rollgate.yml\`: the job may proceed.`;
     io.log.info({ environment: environment.name, runId: event.runId }, comment);
-    await decide(io, target, event.sha, checkRunName(environment.name), rule, 'approved', comment, comment);
+    await decide(io, target, event.sha, name, rule, 'approved', comment, comment);
     return;
   }
   await evaluateAndAnswer(io, environment, event.sha, rule, undefined);
@@ -234,7 +248,7 @@ async function decide(
     io,
     sha,
     name,
-    rule,
+    { ...rule, answer: capBody(comment, PROTECTION_RULE_COMMENT_LIMIT) },
     { status: 'completed', conclusion: state === 'approved' ? 'success' : 'failure' },
     summary,
   );
@@ -247,13 +261,12 @@ async function decide(
  * `answerProtectionRule` reads it as `not-pending`. That is done, not an error.
  */
 function logOutcome(io: GitHubIo, rule: RuleRecord, what: string, outcome: ProtectionRuleOutcome): void {
-  if (outcome === 'posted')
-    io.log.info({ runId: rule.runId, environment: rule.environment }, `protection rule ${what} posted`);
-  else
-    io.log.info(
-      { runId: rule.runId, environment: rule.environment },
-      `protection rule ${what}: nothing pending any more (answered already)`,
-    );
+  const fields = { runId: rule.runId, environment: rule.environment };
+  if (outcome === 'posted') io.log.info(fields, `protection rule ${what} posted`);
+  else if (what === 'report')
+    // GitHub takes 10 reports per deployment; past them the rule still waits for its answer.
+    io.log.info(fields, 'protection rule report not taken: answered already, or 10 reports used up');
+  else io.log.info(fields, `protection rule ${what}: nothing pending any more (answered already)`);
 }
 
 type RunState =
@@ -269,16 +282,7 @@ async function writeCheckRun(
   state: RunState,
   summary: string,
 ): Promise<void> {
-  const { data } = await io.octokit.rest.checks.listForRef({
-    ...io.repo,
-    ref: sha,
-    check_name: name,
-    filter: 'all',
-    per_page: 100,
-  });
-  const existing = data.check_runs.find(
-    (r) => r.external_id === externalId(rule.runId) && byThisApp(io, r.app),
-  );
+  const existing = await findRuleRun(io, sha, name, rule.runId);
   const output = {
     title:
       state.status === 'in_progress'
@@ -301,6 +305,41 @@ async function writeCheckRun(
     return;
   }
   await io.octokit.rest.checks.update({ ...io.repo, check_run_id: existing.id, output, ...state });
+}
+
+/** The check run of workflow run `runId`'s rule, made by this App (a user cannot make one). */
+async function findRuleRun(io: GitHubIo, sha: string, name: string, runId: number) {
+  const { data } = await io.octokit.rest.checks.listForRef({
+    ...io.repo,
+    ref: sha,
+    check_name: name,
+    filter: 'all',
+    per_page: 100,
+  });
+  return data.check_runs.find((r) => r.external_id === externalId(runId) && byThisApp(io, r.app));
+}
+
+/**
+ * A redelivered event (or a second replica's) for a rule already decided: the check run says how.
+ * The gates are not evaluated again — they may read differently now, and the job was answered
+ * already — but the same answer is sent again, in case the first delivery ended between the
+ * check run and the answer; GitHub's 422 (`not-pending`) then says it was done. True when so.
+ */
+async function answeredBefore(
+  io: GitHubIo,
+  target: ProtectionRuleTarget,
+  sha: string,
+  name: string,
+  rule: RuleRecord,
+): Promise<boolean> {
+  const run = await findRuleRun(io, sha, name, rule.runId);
+  if (run?.status !== 'completed') return false;
+  const recorded = parseRuleMarker(run.output.text, rule.runId);
+  const state = run.conclusion === 'success' ? 'approved' : 'rejected';
+  const comment = recorded?.answer ?? run.output.summary ?? '';
+  const outcome = await answerProtectionRule(io.octokit, { ...target, state, comment });
+  logOutcome(io, rule, state, outcome);
+  return true;
 }
 
 /**

@@ -152,6 +152,8 @@ describe('the App as a custom deployment protection rule', () => {
     seedCheckRun(s, s.headSha, 'ci / test', 'success');
     const { runId, payload } = await jobWaits(s, 'staging', 'delivery-1');
     await answered(s, runId);
+    // The gates would read differently now; the job was answered already, and that answer stands.
+    seedLock(s, 'staging', 'monalisa', 'incident');
     expect(await s.send('deployment_protection_rule', payload, { delivery: 'delivery-1' })).toBe(200);
     await eventually(
       () => (s.log().includes('nothing pending any more') ? true : undefined),
@@ -160,8 +162,61 @@ describe('the App as a custom deployment protection rule', () => {
     expect(s.github.callsTo('actions/review-custom-gates-for-run').map((c) => c.status)).toEqual([204, 422]);
     expect(s.github.state.protectionRuleOf(REPOSITORY, runId).state).toBe('approved');
     expect(ruleRuns(s, 'staging', runId)).toHaveLength(1);
+    expect(ruleRuns(s, 'staging', runId)[0]).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(s.log()).not.toMatch(/"level":50/);
   }, 60_000);
+
+  test("approvals of a merged pull request's head count for its merge commit on main", async () => {
+    const s = await start(`environments:
+  production:
+    requires:
+      approvals: 1
+      approvers: ["monalisa"]
+`);
+    await say(s, '/deploy production', 'octocat');
+    expect(await say(s, '/approve production', 'monalisa')).toMatch(/Approval of `production` recorded/);
+    // The pull request is merged: a merge commit on main with the approved head as its second parent.
+    const repository = repo(s);
+    const main = repository.refs.get('refs/heads/main') ?? '';
+    const merge = s.github.state.addCommit(REPOSITORY, {
+      branch: 'main',
+      parents: [main, s.headSha],
+      message: 'Merge pull request #1 from feature/checkout',
+      files: { 'src/checkout.ts': 'export {};\n' },
+    });
+    const pull = repository.pulls.get(s.pullNumber);
+    if (pull === undefined) throw new Error('the stand has no pull request');
+    repository.pulls.set(s.pullNumber, { ...pull, state: 'closed', mergedAt: new Date() });
+
+    const payload = s.github.state.requestProtectionRule(REPOSITORY, {
+      environment: 'production',
+      sha: merge,
+      ref: 'main',
+      actor: 'octocat',
+    });
+    const runId = Number(/\/actions\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+    expect(await s.send('deployment_protection_rule', payload)).toBe(200);
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('approved');
+    expect(rule.comment).toMatch(/✅ approvals: 1 of 1/);
+
+    // A commit pushed to main after it has no approval of its own: the job waits.
+    const later = s.github.state.addCommit(REPOSITORY, { branch: 'main', message: 'Hotfix' });
+    const next = s.github.state.requestProtectionRule(REPOSITORY, {
+      environment: 'production',
+      sha: later,
+      ref: 'main',
+      actor: 'octocat',
+    });
+    const nextRun = Number(/\/actions\/runs\/(\d+)\//.exec(String(next.deployment_callback_url))?.[1]);
+    expect(await s.send('deployment_protection_rule', next)).toBe(200);
+    const waiting = await eventually(() => {
+      const found = s.github.state.protectionRuleOf(REPOSITORY, nextRun);
+      return found.reports.length > 0 ? found : undefined;
+    }, 'a status report');
+    expect(waiting.state).toBe('waiting');
+    expect(waiting.reports[0]).toMatch(/⏳ approvals: 0 of 1/);
+  }, 120_000);
 
   test('approves an environment the configuration does not name, saying Rollgate has no gates for it', async () => {
     const s = await start();

@@ -5,9 +5,11 @@
  * present in the default branch, it will return merged and open pull requests associated with the
  * commit" (GitHub's OpenAPI description, `repos/list-pull-requests-associated-with-commit`).
  * Modelled as: the pull requests whose head branch contains the commit (it is among the commits
- * the head has that the base does not, or it is the head itself), newest first. The test server
- * makes no merge commits, so a merged pull request is found through its head commits only.
- * Installation tokens need "Pull requests: read".
+ * the head has that the base does not, or it is the head itself), and the merged pull request
+ * whose merge commit it is, newest first. The test server has no merge button: a merged pull
+ * request's `merge_commit_sha` is the commit on its base branch that has the head as a parent
+ * (what GitHub's merge creates), null when there is none. Installation tokens need
+ * "Pull requests: read".
  */
 import { buildPullRequest, headSha } from '../fixtures.ts';
 import { compareCommits, diffTrees } from '../history.ts';
@@ -49,23 +51,36 @@ export const commitPullRoutes: RouteTable = {
         const comments = [...repository.comments.values()].filter(
           (c) => c.issueNumber === pull.number,
         ).length;
-        return buildPullRequest(
-          context.links,
-          repository,
-          pull,
-          changes,
-          comments,
-          authorAssociation(repository, pull.user),
-        );
+        return {
+          ...buildPullRequest(
+            context.links,
+            repository,
+            pull,
+            changes,
+            comments,
+            authorAssociation(repository, pull.user),
+          ),
+          merge_commit_sha: mergeCommitOf(repository, pull) ?? null,
+        };
       }),
       headers: page.headers,
     };
   },
 };
 
+/** The commit on the base branch whose parents include the merged head, as a merge leaves it. */
+function mergeCommitOf(repository: RepositoryRecord, pull: PullRequestRecord): string | undefined {
+  if (pull.mergedAt === null) return undefined;
+  const head = headSha(repository, pull);
+  const tip = repository.refs.get(`refs/heads/${pull.base.ref}`);
+  if (tip === undefined) return undefined;
+  const onBase = compareCommits(repository, pull.base.sha, tip).ahead;
+  return onBase.find((commit) => commit.parents.length > 1 && commit.parents.includes(head))?.sha;
+}
+
 function contains(repository: RepositoryRecord, pull: PullRequestRecord, sha: string): boolean {
   const head = headSha(repository, pull);
-  if (head === sha) return true;
+  if (head === sha || mergeCommitOf(repository, pull) === sha) return true;
   const base =
     pull.mergedAt === null
       ? (repository.refs.get(`refs/heads/${pull.base.ref}`) ?? pull.base.sha)
