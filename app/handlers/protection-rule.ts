@@ -26,6 +26,7 @@ import {
 } from '../../src/github/protection-rule.ts';
 import { checklistMarkdown, checklistText, decisionRecord, evaluateGates } from '../../src/gates/index.ts';
 import { ConfigError, loadConfig } from '../config-loader.ts';
+import type { ContextFacts } from '../decisions/deploy.ts';
 import { readContexts } from './deployment-plan.ts';
 import { readEnvironmentState } from './environment-state.ts';
 import { hasGates, readGateFacts } from './gate-facts.ts';
@@ -179,7 +180,7 @@ async function evaluateAndAnswer(
 ): Promise<void> {
   const [state, contexts, records] = await Promise.all([
     readEnvironmentState(io.git, io.repo, [environment.name]),
-    environment.requires.checks === 'success' ? readContexts(io, sha) : undefined,
+    environment.requires.checks === 'success' ? readContexts(io, sha).then(ownJobsAside) : undefined,
     approvalRecords(io, sha),
   ]);
   const withTaken: GateRecords =
@@ -227,6 +228,24 @@ async function evaluateAndAnswer(
     text,
     markdown,
   );
+}
+
+/**
+ * The checks of a commit whose job waits on a protection rule. GitHub reserves the check-run
+ * statuses `waiting`, `requested` and `pending` for GitHub Actions (OpenAPI `check-run.status`):
+ * `waiting` is a job held by its environment's protection rules — the very job being answered, or
+ * another held the same way — which cannot pass before the answer, so it is no check of the
+ * commit's (read as it was, it would reject the job that waits). `requested` and `pending` jobs
+ * have not run yet: they count as queued.
+ */
+function ownJobsAside(contexts: readonly ContextFacts[]): ContextFacts[] {
+  return contexts
+    .filter((c) => !(c.source === 'check_run' && c.state === 'waiting'))
+    .map((c) =>
+      c.source === 'check_run' && (c.state === 'requested' || c.state === 'pending')
+        ? { ...c, state: 'queued' }
+        : c,
+    );
 }
 
 function waitingSummary(markdown: string): string {

@@ -92,6 +92,20 @@ describe('the App as a custom deployment protection rule', () => {
     expect(s.log()).toMatch(/"decision":\{[^\n]*"environment":"staging"[^\n]*"verdict":"pass"/);
   }, 60_000);
 
+  test("the job's own check run, held by the environment, is no failing check of its commit", async () => {
+    const s = await start();
+    seedCheckRun(s, s.headSha, 'ci / test', 'success');
+    // GitHub Actions shows the job waiting on the environment as a check run with status `waiting`.
+    seedCheckRun(s, s.headSha, 'deploy / staging', null);
+    const own = [...repo(s).checkRuns.values()].find((r) => r.name === 'deploy / staging');
+    if (own === undefined) throw new Error('the job has no check run');
+    own.status = 'waiting';
+    const { runId } = await jobWaits(s, 'staging');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('approved');
+    expect(rule.comment).toMatch(/✅ checks/);
+  }, 60_000);
+
   test('rejects a job while someone else holds the lock', async () => {
     const s = await start();
     seedCheckRun(s, s.headSha, 'ci / test', 'success');
