@@ -13,7 +13,6 @@
  */
 import type { Context } from 'probot';
 import type { EnvironmentConfig, RollgateConfig } from '../../src/config/types.ts';
-import { describeError } from '../../src/errors.ts';
 import { checkRunName } from '../../src/github/check-runs.ts';
 import { capBody, code, hiddenJson } from '../../src/github/markdown.ts';
 import {
@@ -25,6 +24,7 @@ import {
   type ProtectionRuleTarget,
 } from '../../src/github/protection-rule.ts';
 import { checklistMarkdown, checklistText, decisionRecord, evaluateGates } from '../../src/gates/index.ts';
+import { renderConfigProblems } from '../config-check.ts';
 import { ConfigError, loadConfig } from '../config-loader.ts';
 import type { ContextFacts } from '../decisions/deploy.ts';
 import { readContexts } from './deployment-plan.ts';
@@ -118,7 +118,7 @@ export async function handleProtectionRule(
   if (await answeredBefore(io, target, event.sha, name, rule)) return;
   if (config instanceof ConfigError) {
     // Fail closed: a gate left out of an unreadable file could let the job through.
-    const comment = `Rollgate cannot read its configuration, so it does not let this job deploy to ${code(event.environment)}.\n\n${describeError(config)}\n\nFix \`.github/rollgate.yml\` and re-run the job.`;
+    const comment = `Rollgate cannot read its configuration, so it does not let this job deploy to ${code(event.environment)}.\n\n${renderConfigProblems(config)}\n\nFix \`.github/rollgate.yml\` and re-run the job.`;
     await decide(io, target, event.sha, name, rule, 'rejected', comment, comment);
     return;
   }

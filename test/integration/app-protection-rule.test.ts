@@ -161,6 +161,32 @@ describe('the App as a custom deployment protection rule', () => {
     expect(s.github.state.workflowRun(REPOSITORY, runId).status).toBe('queued');
   }, 120_000);
 
+  test('a /reject on the pull request rejects the waiting job', async () => {
+    const s = await start();
+    await say(s, '/deploy production', 'octocat');
+    const { runId } = await jobWaits(s, 'production');
+    await eventually(
+      () => (s.github.state.protectionRuleOf(REPOSITORY, runId).reports.length > 0 ? true : undefined),
+      'a status report',
+    );
+    expect(await say(s, '/reject production "breaks checkout"', 'monalisa')).toMatch(/Rejected/);
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('rejected');
+    expect(rule.comment).toMatch(/❌ approvals/);
+    expect(rule.comment).toMatch(/breaks checkout/);
+    expect(ruleRuns(s, 'production', runId)[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+  }, 120_000);
+
+  test('an unreadable configuration rejects the job, quoting the problem', async () => {
+    const s = await start('environments:\n  production:\n    requires:\n      approvals: many\n');
+    const { runId } = await jobWaits(s, 'production');
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('rejected');
+    expect(rule.comment).toMatch(/Rollgate cannot read its configuration/);
+    expect(rule.comment).toMatch(/approvals/);
+    expect(rule.comment?.length).toBeLessThanOrEqual(1024);
+  }, 60_000);
+
   test('a redelivered event is answered once: the second finds nothing pending, without an error', async () => {
     const s = await start();
     seedCheckRun(s, s.headSha, 'ci / test', 'success');
