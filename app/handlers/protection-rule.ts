@@ -29,7 +29,7 @@ import { ConfigError, loadConfig } from '../config-loader.ts';
 import type { ContextFacts } from '../decisions/deploy.ts';
 import { readContexts } from './deployment-plan.ts';
 import { readEnvironmentState } from './environment-state.ts';
-import { hasGates, readGateFacts } from './gate-facts.ts';
+import { readGateFacts } from './gate-facts.ts';
 import { readGateRecords, type GateRecords, type VerdictRecord } from './gate-records.ts';
 import { byThisApp, gitHubIo, type GitHubIo } from './github-io.ts';
 
@@ -118,6 +118,19 @@ export async function handleProtectionRule(
   if (await answeredBefore(io, target, event.sha, name, rule)) return;
   if (config instanceof ConfigError) {
     // Fail closed: a gate left out of an unreadable file could let the job through.
+    io.log.warn(
+      {
+        protectionRule: {
+          environment: event.environment,
+          sha: event.sha,
+          requester: event.sender,
+          answer: 'rejected',
+          why: 'configuration unreadable',
+        },
+        runId: event.runId,
+      },
+      'protection rule rejected: .github/rollgate.yml cannot be read',
+    );
     const comment = `Rollgate cannot read its configuration, so it does not let this job deploy to ${code(event.environment)}.\n\n${renderConfigProblems(config)}\n\nFix \`.github/rollgate.yml\` and re-run the job.`;
     await decide(io, target, event.sha, name, rule, 'rejected', comment, comment);
     return;
@@ -126,16 +139,25 @@ export async function handleProtectionRule(
     // An environment the configuration does not name is not Rollgate's to guard: approving it keeps
     // a rule enabled by mistake (or an environment not yet configured) from blocking every job.
     const comment = `Rollgate has no gates for ${code(event.environment)}: it is not in \`.github/rollgate.yml\`, so the job may proceed.`;
-    io.log.info({ environment: event.environment, runId: event.runId }, comment);
+    io.log.info(
+      {
+        protectionRule: {
+          environment: event.environment,
+          sha: event.sha,
+          requester: event.sender,
+          answer: 'approved',
+          why: 'not configured',
+        },
+        runId: event.runId,
+      },
+      comment,
+    );
     await decide(io, target, event.sha, name, rule, 'approved', comment, comment);
     return;
   }
-  if (!hasGates(environment) && environment.requires.checks === 'none') {
-    const comment = `${code(environment.name)} has no gates in \`.github/rollgate.yml\`: the job may proceed.`;
-    io.log.info({ environment: environment.name, runId: event.runId }, comment);
-    await decide(io, target, event.sha, name, rule, 'approved', comment, comment);
-    return;
-  }
+  // An environment without gates (no `requires`, windows or freezes; `checks: none`) is still
+  // evaluated: its lock holds every deploy but the holder's (PRODUCT.md §3), so the answer is an
+  // approval unless someone else holds it — and the decision is logged like any other.
   await evaluateAndAnswer(io, environment, event.sha, rule, undefined);
 }
 

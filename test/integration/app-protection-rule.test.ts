@@ -258,6 +258,25 @@ describe('the App as a custom deployment protection rule', () => {
     expect(waiting.reports[0]).toMatch(/⏳ approvals: 0 of 1/);
   }, 120_000);
 
+  test('an environment without gates is approved, unless someone else holds its lock', async () => {
+    const s = await start(`environments:
+  preview:
+    requires: { checks: none }
+  sandbox:
+    requires: { checks: none }
+`);
+    seedLock(s, 'sandbox', 'monalisa');
+    const preview = await jobWaits(s, 'preview');
+    const sandbox = await jobWaits(s, 'sandbox');
+    expect(await answered(s, preview.runId)).toMatchObject({
+      state: 'approved',
+      comment: '✅ lock: not locked',
+    });
+    const locked = await answered(s, sandbox.runId);
+    expect(locked.state).toBe('rejected');
+    expect(locked.comment).toMatch(/❌ lock/);
+  }, 60_000);
+
   test('approves an environment the configuration does not name, saying Rollgate has no gates for it', async () => {
     const s = await start();
     const { runId } = await jobWaits(s, 'preview');
