@@ -235,7 +235,10 @@ async function evaluateAndAnswer(
   const text = checklistText(verdict);
   const markdown = checklistMarkdown(verdict);
   if (verdict.state === 'wait') {
-    await writeCheckRun(io, sha, name, rule, { status: 'in_progress' }, waitingSummary(markdown));
+    if (!(await writeCheckRun(io, sha, name, rule, { status: 'in_progress' }, waitingSummary(markdown)))) {
+      io.log.info({ runId: rule.runId }, 'protection rule decided meanwhile: no status report');
+      return;
+    }
     const outcome = await reportProtectionStatus(io.octokit, { ...target, comment: text });
     logOutcome(io, rule, 'report', outcome);
     return;
@@ -285,7 +288,7 @@ async function decide(
   comment: string,
   summary: string,
 ): Promise<void> {
-  await writeCheckRun(
+  const written = await writeCheckRun(
     io,
     sha,
     name,
@@ -293,6 +296,10 @@ async function decide(
     { status: 'completed', conclusion: state === 'approved' ? 'success' : 'failure' },
     summary,
   );
+  if (!written) {
+    io.log.info({ runId: rule.runId }, 'protection rule decided meanwhile: its first answer stands');
+    return;
+  }
   const outcome = await answerProtectionRule(io.octokit, { ...target, state, comment });
   logOutcome(io, rule, state, outcome);
 }
@@ -314,7 +321,11 @@ type RunState =
   | { readonly status: 'in_progress' }
   | { readonly status: 'completed'; readonly conclusion: 'success' | 'failure' };
 
-/** Creates the rule's check run, or updates the one a previous delivery made (found by external_id). */
+/**
+ * Creates the rule's check run, or updates the one a previous delivery made (found by external_id).
+ * A completed run is never moved: it records the decision sent first — the one GitHub took — and
+ * another replica that decided meanwhile must not turn it back. False when it was completed so.
+ */
 async function writeCheckRun(
   io: GitHubIo,
   sha: string,
@@ -322,8 +333,9 @@ async function writeCheckRun(
   rule: RuleRecord,
   state: RunState,
   summary: string,
-): Promise<void> {
+): Promise<boolean> {
   const existing = await findRuleRun(io, sha, name, rule.runId);
+  if (existing?.status === 'completed') return false;
   const output = {
     title:
       state.status === 'in_progress'
@@ -343,9 +355,10 @@ async function writeCheckRun(
       output,
       ...state,
     });
-    return;
+    return true;
   }
   await io.octokit.rest.checks.update({ ...io.repo, check_run_id: existing.id, output, ...state });
+  return true;
 }
 
 /** The check run of workflow run `runId`'s rule, made by this App (a user cannot make one). */
