@@ -85,8 +85,10 @@ async function readFacts(
   lock: LockFact | undefined,
 ): Promise<GateFacts> {
   const deployedTo = environment.requires.deployedTo;
-  // GitHub Actions links each job's check run to its run (`…/actions/runs/<id>/job/<job id>`): this
-  // run's own jobs, the deploy job itself among them, are not checks on the commit it deploys.
+  // GitHub Actions links each job's check run to its run (`…/actions/runs/<id>/job/<n>`, as seen in
+  // cli/cli#6663), and check runs a workflow creates get the run's page as details (their own
+  // details_url is ignored: LouisBrunner/checks-action#18). This run's own jobs, the deploy job
+  // itself among them, still running, are not checks on the commit it deploys.
   const ownRun = `/actions/runs/${ask.runId}/`;
   const [contexts, promotion] = await Promise.all([
     environment.requires.checks === 'success'

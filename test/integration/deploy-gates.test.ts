@@ -148,6 +148,60 @@ describe('deploy action, gates of a push pipeline', () => {
     expect(run.summary).toContain('### Gates of `production`: passed');
   }, 120_000);
 
+  test("checks on the sha must have succeeded, this run's own jobs aside", async () => {
+    configure('environments:\n  production:\n    requires:\n      checks: success\n');
+    const checks = appOctokit().rest.checks;
+    const base = { owner: OWNER, repo: REPO, head_sha: stand.sha };
+    // The deploy job itself, still running: GitHub Actions links it to this run.
+    await checks.create({
+      ...base,
+      name: 'deploy',
+      status: 'in_progress',
+      details_url: `https://github.com/${REPOSITORY}/actions/runs/${RUN_ID}/job/5`,
+    });
+    const lint = await checks.create({ ...base, name: 'lint', status: 'completed', conclusion: 'failure' });
+    const refused = await deploy();
+    expect(refused.exitCode).toBe(1);
+    expect(refused.errors.at(-1)).toMatch(
+      /❌ \*\*checks\*\*: 1 of 1 check on `[0-9a-f]{7}` did not succeed: `lint` \(failure\)/,
+    );
+    expect(liveImage()).toBe(OLD_IMAGE);
+
+    await checks.update({ owner: OWNER, repo: REPO, check_run_id: lint.data.id, conclusion: 'success' });
+    const run = await deploy();
+    expect(run.errors).toEqual([]);
+    expect(run.summary).toMatch(/✅ \*\*checks\*\*: the 1 check on `[0-9a-f]{7}` succeeded/);
+    expect(liveImage()).toBe(NEW_IMAGE);
+  }, 180_000);
+
+  test('the root action refuses a locked environment too', async () => {
+    configure('environments:\n  production: {}\n');
+    const git = userOctokit().rest.git as unknown as GitRefsApi;
+    await claim(git, { owner: OWNER, repo: REPO }, 'lock', 'production', {
+      holder: 'monalisa',
+      reason: '',
+      since: new Date().toISOString(),
+      pullRequest: undefined,
+    });
+    const run = await runAction('.', {
+      inputs: {
+        environment: 'production',
+        namespace: NAMESPACE,
+        kubeconfig: stand.kube.kubeconfig(),
+        token: 'test-token',
+        deployment: 'api',
+        image: NEW_IMAGE,
+      },
+      env: stand.env,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe('failure');
+    expect(run.errors.at(-1)).toMatch(/❌ \*\*lock\*\*: locked by @monalisa; a workflow holds no lock/);
+    expect(run.summary).toContain('### Gates of `production`: refused');
+    expect(liveImage()).toBe(OLD_IMAGE);
+    expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(0);
+  }, 120_000);
+
   test('an unknown gates value is an input error, before anything changes', async () => {
     const run = await deploy({ gates: 'skip' });
     expect(run.exitCode).toBe(1);
