@@ -3,6 +3,7 @@ import type { GateCheckAsk } from '../../src/deploy/gate-check.ts';
 import { parseDeploySpec, withNamespace, type ParsedDeployInputs } from '../../src/deploy/spec.ts';
 import {
   deploymentApproval,
+  gateAudit,
   gateRefusal,
   gateSummary,
   parseGatesMode,
@@ -110,7 +111,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const runUrl = core.workflowRunUrl(env);
 
   const approval = deploymentApproval(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
-  await enforceGates(gatesMode as GatesMode, github, {
+  const gates = await enforceGates(gatesMode as GatesMode, github, {
     environment: spec.environment,
     sha,
     branch: deployBranch(event, env) ?? (approval?.kind === 'deployment' ? approval.branch : undefined),
@@ -133,6 +134,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
       event,
       deploymentId,
       health,
+      gates: gateAudit(gates),
     },
     {
       cluster: connection.cluster,
@@ -176,7 +178,7 @@ async function enforceGates(
   mode: GatesMode,
   github: { rest: Octokit['rest']; repo: Repo } | undefined,
   ask: GateCheckAsk,
-): Promise<void> {
+): Promise<GateCheck> {
   let check: GateCheck;
   if (mode === 'ignore') {
     check = { kind: 'bypassed', actor: ask.actor || 'someone' };
@@ -186,7 +188,7 @@ async function enforceGates(
   } else if (github === undefined) {
     check = {
       kind: 'unchecked',
-      why: 'No `token`, so the lock and the gates of `.github/rollgate.yml` could not be read: give the job a token (contents: read, checks: read, deployments: write) to enforce them.',
+      why: 'No `token`, so the lock and the gates of `.github/rollgate.yml` could not be read: give the job a token (contents: read, checks: read, statuses: read, deployments: write) to enforce them.',
     };
     core.warning('No token: the lock and the gates of .github/rollgate.yml were not checked.');
   } else {
@@ -204,6 +206,7 @@ async function enforceGates(
   core.appendSummary(gateSummary(check));
   const refusal = gateRefusal(check);
   if (refusal !== undefined) throw refusal;
+  return check;
 }
 
 /**

@@ -5,9 +5,11 @@
  */
 import { loadConfig, type ContentsApi } from '../config/load.ts';
 import type { EnvironmentConfig } from '../config/types.ts';
+import { RollgateError } from '../errors.ts';
 import type { GateFacts, LockFact } from '../gates/index.ts';
 import { checkRunName } from '../github/check-runs.ts';
 import type { Repo } from '../github/deployments.ts';
+import { requestFailure } from '../github/request-failure.ts';
 import { readEnvironmentRefs, readLockHolder, type GitRefsApi } from '../github/environment-refs.ts';
 import {
   checkFacts,
@@ -18,6 +20,7 @@ import {
   type DeploymentHistoryApi,
 } from '../github/gate-facts.ts';
 import {
+  ACTIONS_APP,
   configuredEnvironment,
   lockOnlyVerdict,
   workflowVerdict,
@@ -47,15 +50,30 @@ export interface GateCheckAsk {
   readonly now: Date;
 }
 
-/** The GitHub App whose token is a workflow's `GITHUB_TOKEN`: what it writes is the workflow's own word. */
-const ACTIONS_APP = 'github-actions';
-
+/** A check run of an App other than GitHub Actions (whose token is the workflow's own). */
 function byRollgate(run: CommitCheckRun): boolean {
   return run.app != null && run.app.slug !== ACTIONS_APP;
 }
 
-/** Reads the configuration, the lock and the facts, and evaluates the gates of `ask.environment`. */
+/**
+ * Reads the configuration, the lock and the facts, and evaluates the gates of `ask.environment`.
+ * A read GitHub refuses fails the deploy (closed, never open), saying which permission to grant.
+ */
 export async function checkWorkflowGates(ports: GateCheckPorts, ask: GateCheckAsk): Promise<GateCheck> {
+  try {
+    return await evaluateWorkflowGates(ports, ask);
+  } catch (error) {
+    const failure = requestFailure(error);
+    if (error instanceof RollgateError || failure === undefined) throw error;
+    throw new RollgateError(
+      `GitHub refused a read the gates of ${ask.environment} need: ${failure.message.trim() || 'no message'} (HTTP ${failure.status}), so nothing was changed.`,
+      'A workflow deploy reads the lock and the gates of `.github/rollgate.yml` with its `token` before it changes anything, and does not deploy on facts it could not read.',
+      'Give the job `permissions:` contents: read, checks: read, statuses: read and deployments: write (or a token that has them), then run it again; or run it with `gates: ignore` to deploy anyway (logged in the job summary).',
+    );
+  }
+}
+
+async function evaluateWorkflowGates(ports: GateCheckPorts, ask: GateCheckAsk): Promise<GateCheck> {
   const [config, lock] = await Promise.all([
     loadConfig({ contents: ports.contents, repo: ports.repo }),
     readWorkflowLock(ports.git, ports.repo, ask.environment),

@@ -20,6 +20,9 @@ import { code, mention } from '../github/markdown.ts';
 
 export type GatesMode = 'enforce' | 'ignore';
 
+/** The GitHub App whose installation token is a workflow's `GITHUB_TOKEN`. */
+export const ACTIONS_APP = 'github-actions';
+
 /** The `gates` input: `enforce` (the default) or `ignore`. */
 export function parseGatesMode(raw: string): GatesMode {
   const mode = raw.trim() || 'enforce';
@@ -57,7 +60,9 @@ export type PriorApproval =
 export function deploymentApproval(eventName: string, event: unknown): PriorApproval | undefined {
   if (eventName !== 'deployment') return undefined;
   const deployment = record(record(event)?.deployment);
-  if (deployment === undefined || record(deployment.performed_via_github_app) === undefined) return undefined;
+  const app = record(deployment?.performed_via_github_app);
+  // A workflow's GITHUB_TOKEN writes as the `github-actions` App: its word is the workflow's own.
+  if (deployment === undefined || app === undefined || app.slug === ACTIONS_APP) return undefined;
   const payload = record(
     typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload,
   );
@@ -172,6 +177,21 @@ export type GateCheck =
       readonly verdict: Verdict;
       readonly note?: string;
     };
+
+/**
+ * What the GitHub Deployment this run creates records of the gates (`workflow_gates` in its
+ * payload), so the Deployments API shows a bypass as well as the job summary does. Not the App's
+ * `gates` record: that one is the App's word, which `deploymentApproval` trusts.
+ */
+export function gateAudit(check: GateCheck): Record<string, unknown> {
+  if (check.kind === 'bypassed') return { enforced: false, bypassed_by: check.actor };
+  if (check.kind === 'unchecked') return { enforced: false };
+  return {
+    enforced: true,
+    verdict: check.verdict.state,
+    gates: check.verdict.gates.map(({ gate, state }) => ({ gate, state })),
+  };
+}
 
 /** The job summary's section on the gates. */
 export function gateSummary(check: GateCheck): string {

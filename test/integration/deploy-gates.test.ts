@@ -134,7 +134,11 @@ describe('deploy action, gates of a push pipeline', () => {
       /`gates: ignore`: @octocat ran this deploy without checking the lock or the gates/,
     );
     expect(run.warnings.join('\n')).toMatch(/gates: ignore/);
-    expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(1);
+    const created = stand.github.callsTo('repos/create-deployment');
+    expect(created).toHaveLength(1);
+    expect(created[0]?.body).toMatchObject({
+      payload: { workflow_gates: { enforced: false, bypassed_by: 'octocat' } },
+    });
   }, 120_000);
 
   test('an environment the configuration does not name deploys, and the log says there was nothing to enforce', async () => {
@@ -146,6 +150,11 @@ describe('deploy action, gates of a push pipeline', () => {
       /configures no environment `production`: no gate to enforce besides the lock/,
     );
     expect(run.summary).toContain('### Gates of `production`: passed');
+    expect(stand.github.callsTo('repos/create-deployment')[0]?.body).toMatchObject({
+      payload: {
+        workflow_gates: { enforced: true, verdict: 'pass', gates: [{ gate: 'lock', state: 'passed' }] },
+      },
+    });
   }, 120_000);
 
   test("checks on the sha must have succeeded, this run's own jobs aside", async () => {

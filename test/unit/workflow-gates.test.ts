@@ -4,6 +4,7 @@ import type { EnvironmentConfig } from '../../src/config/types.ts';
 import {
   configuredEnvironment,
   deploymentApproval,
+  gateAudit,
   gateRefusal,
   gateSummary,
   parseGatesMode,
@@ -87,6 +88,12 @@ describe('deploymentApproval', () => {
     ],
     ['another event', 'push', event({}), undefined],
     ["a person's Deployment", 'deployment', event({ performed_via_github_app: null }), undefined],
+    [
+      "a Deployment of a workflow's GITHUB_TOKEN",
+      'deployment',
+      event({ performed_via_github_app: { id: 15368, slug: 'github-actions' } }),
+      undefined,
+    ],
     [
       'a verdict that waited',
       'deployment',
@@ -182,6 +189,24 @@ describe('workflowVerdict', () => {
     expect(gateRefusal(check)?.render()).toEqual(
       state === 'pass' ? undefined : expect.stringMatching(checklist),
     );
+  });
+});
+
+describe('gateAudit', () => {
+  test('records a bypass with its actor, and an enforced verdict gate by gate', () => {
+    expect(gateAudit({ kind: 'bypassed', actor: 'octocat' })).toEqual({
+      enforced: false,
+      bypassed_by: 'octocat',
+    });
+    const verdict = workflowVerdict(facts(environment('    production: true\n')), undefined);
+    expect(gateAudit({ kind: 'evaluated', environment: 'production', verdict })).toEqual({
+      enforced: true,
+      verdict: 'pass',
+      gates: [
+        { gate: 'lock', state: 'passed' },
+        { gate: 'checks', state: 'passed' },
+      ],
+    });
   });
 });
 
