@@ -183,6 +183,21 @@ describe('deploy action, gates of a push pipeline', () => {
     expect(liveImage()).toBe(NEW_IMAGE);
   }, 180_000);
 
+  test('a read the token may not make fails the deploy closed, naming the permissions', async () => {
+    configure('environments:\n  production:\n    requires:\n      checks: success\n');
+    stand.github.failNext('checks/list-for-ref', {
+      status: 403,
+      message: 'Resource not accessible by integration',
+    });
+    const run = await deploy();
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.at(-1)).toMatch(
+      /GitHub refused a read the gates of production need: Resource not accessible by integration \(HTTP 403\), so nothing was changed\..*checks: read/,
+    );
+    expect(liveImage()).toBe(OLD_IMAGE);
+    expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(0);
+  }, 120_000);
+
   test('the root action refuses a locked environment too', async () => {
     configure('environments:\n  production: {}\n');
     const git = userOctokit().rest.git as unknown as GitRefsApi;
