@@ -4,11 +4,13 @@
  * workflow's token; then the pure verdict of `workflow-gates.ts`.
  */
 import { loadConfig, type ContentsApi } from '../config/load.ts';
+import { CONFIG_FILE } from '../config/parse.ts';
 import type { EnvironmentConfig } from '../config/types.ts';
 import { RollgateError } from '../errors.ts';
 import type { GateFacts, LockFact } from '../gates/index.ts';
 import { checkRunName } from '../github/check-runs.ts';
 import type { Repo } from '../github/deployments.ts';
+import { code } from '../github/markdown.ts';
 import { requestFailure } from '../github/request-failure.ts';
 import { readEnvironmentRefs, readLockHolder, type GitRefsApi } from '../github/environment-refs.ts';
 import {
@@ -80,7 +82,7 @@ async function evaluateWorkflowGates(ports: GateCheckPorts, ask: GateCheckAsk): 
   ]);
   const environment = configuredEnvironment(config, ask.environment);
   if (environment === undefined) {
-    const note = `\`.github/rollgate.yml\` at the default branch configures no environment \`${ask.environment}\`: no gate to enforce besides the lock.`;
+    const note = `${code(CONFIG_FILE)} at the default branch configures no environment ${code(ask.environment)}: no gate to enforce besides the lock.`;
     return {
       kind: 'evaluated',
       environment: ask.environment,
