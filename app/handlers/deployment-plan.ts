@@ -28,6 +28,7 @@ import {
 } from './environment-state.ts';
 import { checklistMarkdown, decisionRecord, evaluateGates, type Verdict } from '../../src/gates/index.ts';
 import { code } from '../../src/github/markdown.ts';
+import { readCommitContexts } from '../../src/github/gate-facts.ts';
 import { hasGates, readGateFacts } from './gate-facts.ts';
 import type { GateRecords } from './gate-records.ts';
 import { byThisApp, type GitHubIo } from './github-io.ts';
@@ -352,22 +353,7 @@ async function findMarkerDeployment(
  * would wait on the previous environment's `rollgate / <env>` run.
  */
 export async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> {
-  const [statuses, runs] = await Promise.all([
-    io.octokit.rest.repos.getCombinedStatusForRef({ ...io.repo, ref: sha, per_page: 100 }),
-    io.octokit.rest.checks.listForRef({ ...io.repo, ref: sha, filter: 'latest', per_page: 100 }),
-  ]);
-  return [
-    ...statuses.data.statuses.map((s) => ({
-      name: s.context,
-      state: s.state,
-      ours: false,
-      source: 'status' as const,
-    })),
-    ...runs.data.check_runs.map((r) => ({
-      name: r.name,
-      state: r.status === 'completed' ? (r.conclusion ?? 'failure') : r.status,
-      ours: byThisApp(io, r.app) && r.name.startsWith('rollgate / '),
-      source: 'check_run' as const,
-    })),
-  ];
+  return readCommitContexts(io.octokit.rest, io.repo, sha, {
+    ours: (run) => byThisApp(io, run.app) && run.name.startsWith('rollgate / '),
+  });
 }
