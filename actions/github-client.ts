@@ -1,3 +1,4 @@
+import type { Octokit } from '@octokit/rest';
 import type { DeploymentsApi, Repo } from '../src/github/deployments.ts';
 import { InputError } from '../src/errors.ts';
 
@@ -8,7 +9,13 @@ import { InputError } from '../src/errors.ts';
 export async function connectGitHub(
   token: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ api: DeploymentsApi; repo: Repo; deploymentUrl: (id: number) => string }> {
+): Promise<{
+  api: DeploymentsApi;
+  /** The whole REST API, for reads beyond the Deployment (the deploy action's gates). */
+  rest: Octokit['rest'];
+  repo: Repo;
+  deploymentUrl: (id: number) => string;
+}> {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
   if (!owner || !repo) {
     throw new InputError(
@@ -17,8 +24,8 @@ export async function connectGitHub(
       'Run the action inside a GitHub Actions workflow, or leave token empty.',
     );
   }
-  const { Octokit } = await import('@octokit/rest');
-  const octokit = new Octokit({
+  const { Octokit: OctokitClass } = await import('@octokit/rest');
+  const octokit = new OctokitClass({
     auth: token,
     baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     userAgent: 'rollgate-action',
@@ -27,6 +34,7 @@ export async function connectGitHub(
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
   return {
     api,
+    rest: octokit.rest,
     repo: { owner, repo },
     deploymentUrl: (id) => `${server}/${owner}/${repo}/deployments?deployment_id=${id}`,
   };

@@ -1,4 +1,16 @@
+import type { Octokit } from '@octokit/rest';
+import type { GateCheckAsk } from '../../src/deploy/gate-check.ts';
 import { parseDeploySpec, withNamespace, type ParsedDeployInputs } from '../../src/deploy/spec.ts';
+import {
+  deploymentApproval,
+  gateAudit,
+  gateRefusal,
+  gateSummary,
+  parseGatesMode,
+  type GateCheck,
+  type GatesMode,
+} from '../../src/deploy/workflow-gates.ts';
+import type { Repo } from '../../src/github/deployments.ts';
 import { RollgateError } from '../../src/errors.ts';
 import { parseDeploymentEvent, type DeploymentEvent } from '../../src/github/deployment-event.ts';
 import { HEALTH_CHECK_INPUTS, healthCheckSecrets, parseHealthCheckSpec } from '../../src/health/spec.ts';
@@ -29,6 +41,7 @@ const DEPLOY_INPUTS = [
   'token',
   'deployment-id',
   'health-deadline',
+  'gates',
 ] as const;
 
 /** Outputs the action documents as set on every run: set to these when a run fails before it knows better. */
@@ -74,6 +87,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const deploymentId = inputs.check(() =>
     raw['deployment-id'] === '' ? undefined : parseInteger('deployment-id', raw['deployment-id'], 1),
   );
+  const gatesMode = inputs.check(() => parseGatesMode(raw.gates));
   inputs.throwIfAny();
   const checked = parsed as ParsedDeployInputs;
   const version = deployVersion(raw.version, event, checked.image, sha);
@@ -96,6 +110,17 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
 
+  const approval = deploymentApproval(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
+  const gates = await enforceGates(gatesMode as GatesMode, github, {
+    environment: spec.environment,
+    sha,
+    branch: deployBranch(event, env) ?? (approval?.kind === 'deployment' ? approval.branch : undefined),
+    actor: env.GITHUB_ACTOR ?? '',
+    runId: env.GITHUB_RUN_ID ?? '',
+    deploymentApproval: approval,
+    now: new Date(),
+  });
+
   core.info(`Deploying ${version} to ${spec.environment} (${spec.strategy}, namespace ${spec.namespace}).`);
   const outcome = await runDeploy(
     spec,
@@ -109,6 +134,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
       event,
       deploymentId,
       health,
+      gates: gateAudit(gates),
     },
     {
       cluster: connection.cluster,
@@ -141,6 +167,61 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
       'See the job summary for the timeline and the pod reasons; fix the release and deploy again.',
     );
   }
+}
+
+/**
+ * The gates before anything changes: bypassed (`gates: ignore`, logged with the actor), not
+ * checked (no token to read them with), or evaluated — a refusal throws with the checklist, which
+ * the job summary shows too.
+ */
+async function enforceGates(
+  mode: GatesMode,
+  github: { rest: Octokit['rest']; repo: Repo } | undefined,
+  ask: GateCheckAsk,
+): Promise<GateCheck> {
+  let check: GateCheck;
+  if (mode === 'ignore') {
+    check = { kind: 'bypassed', actor: ask.actor || 'someone' };
+    core.warning(
+      `gates: ignore — the lock and the gates of .github/rollgate.yml were not checked (run by ${ask.actor || 'someone'}).`,
+    );
+  } else if (github === undefined) {
+    check = {
+      kind: 'unchecked',
+      why: 'No `token`, so the lock and the gates of `.github/rollgate.yml` could not be read: give the job a token (contents: read, checks: read, statuses: read, deployments: write) to enforce them.',
+    };
+    core.warning('No token: the lock and the gates of .github/rollgate.yml were not checked.');
+  } else {
+    const { checkWorkflowGates } = await import('../../src/deploy/gate-check.ts');
+    const { rest, repo } = github;
+    check = await checkWorkflowGates(
+      { repo, contents: rest.repos, git: rest.git, commits: rest, deployments: rest.repos },
+      ask,
+    );
+    if (check.kind === 'evaluated') {
+      core.info(`Gates of ${check.environment}: ${check.verdict.state}.`);
+      if (check.note !== undefined) core.info(check.note);
+    }
+  }
+  core.appendSummary(gateSummary(check));
+  const refusal = gateRefusal(check);
+  if (refusal !== undefined) throw refusal;
+  return check;
+}
+
+/**
+ * The branch the commit is deployed from, for `requires.branches`: a pull request's head branch,
+ * the pushed branch, or a deployment's ref when it names a branch (a sha or a tag names none).
+ */
+function deployBranch(event: DeploymentEvent | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (event !== undefined) {
+    const ref = event.ref;
+    if (ref === '' || /^[0-9a-f]{40}$/i.test(ref) || ref.startsWith('refs/tags/')) return undefined;
+    return ref.replace(/^refs\/heads\//, '');
+  }
+  if (env.GITHUB_HEAD_REF) return env.GITHUB_HEAD_REF;
+  const ref = env.GITHUB_REF ?? '';
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
 }
 
 /**

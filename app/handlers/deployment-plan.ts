@@ -29,6 +29,7 @@ import {
 import { checklistMarkdown, decisionRecord, evaluateGates, type Verdict } from '../../src/gates/index.ts';
 import { code } from '../../src/github/markdown.ts';
 import { now as clockNow } from '../clock.ts';
+import { readCommitContexts } from '../../src/github/gate-facts.ts';
 import { hasGates, readGateFacts } from './gate-facts.ts';
 import type { GateRecords } from './gate-records.ts';
 import { byThisApp, type GitHubIo } from './github-io.ts';
@@ -356,23 +357,8 @@ async function findMarkerDeployment(
  * default `required_contexts` counts them all, so the next environment's deploy of the same commit
  * would wait on the previous environment's `rollgate / <env>` run.
  */
-async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> {
-  const [statuses, runs] = await Promise.all([
-    io.octokit.rest.repos.getCombinedStatusForRef({ ...io.repo, ref: sha, per_page: 100 }),
-    io.octokit.rest.checks.listForRef({ ...io.repo, ref: sha, filter: 'latest', per_page: 100 }),
-  ]);
-  return [
-    ...statuses.data.statuses.map((s) => ({
-      name: s.context,
-      state: s.state,
-      ours: false,
-      source: 'status' as const,
-    })),
-    ...runs.data.check_runs.map((r) => ({
-      name: r.name,
-      state: r.status === 'completed' ? (r.conclusion ?? 'failure') : r.status,
-      ours: byThisApp(io, r.app) && r.name.startsWith('rollgate / '),
-      source: 'check_run' as const,
-    })),
-  ];
+export async function readContexts(io: GitHubIo, sha: string): Promise<ContextFacts[]> {
+  return readCommitContexts(io.octokit.rest, io.repo, sha, {
+    ours: (run) => byThisApp(io, run.app) && run.name.startsWith('rollgate / '),
+  });
 }

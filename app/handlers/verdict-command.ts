@@ -24,10 +24,30 @@ import {
   type VerdictRecord,
 } from './gate-records.ts';
 import { showRequest } from './pending-request.ts';
+import { answerWaitingRules } from './protection-rule.ts';
 
 export async function verdictCommand(
   run: CommandRun,
   command: Extract<Command, { kind: 'approve' | 'reject' }>,
+): Promise<CommandResult> {
+  let taken: VerdictRecord | undefined;
+  const result = await takeVerdict(run, command, (verdict) => (taken = verdict));
+  // A workflow job waiting on the environment's protection rule is answered now the gates changed;
+  // the command's own result stands whatever becomes of that.
+  if (taken !== undefined) {
+    try {
+      await answerWaitingRules(run.io, run.config, taken.sha, taken.environment, taken);
+    } catch (error) {
+      run.io.log.warn({ err: error }, 'waiting protection rules not answered');
+    }
+  }
+  return result;
+}
+
+async function takeVerdict(
+  run: CommandRun,
+  command: Extract<Command, { kind: 'approve' | 'reject' }>,
+  recordedAs: (verdict: VerdictRecord) => void,
 ): Promise<CommandResult> {
   const records = await readGateRecords(run.io, run.pull.number);
   const request = latestRequest(records, command.environment);
@@ -91,6 +111,7 @@ export async function verdictCommand(
     );
   }
   const recorded = verdictMarker(verdict);
+  recordedAs(verdict);
 
   if (command.kind === 'reject') {
     const rejected = evaluateGates(facts);

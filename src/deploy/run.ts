@@ -37,6 +37,8 @@ export interface DeployFacts {
   readonly deploymentId: number | undefined;
   /** The health check to run once the new version is up. */
   readonly health: HealthCheckSpec | undefined;
+  /** What the gates said (src/deploy/workflow-gates.ts), kept in the payload of a Deployment this run creates. */
+  readonly gates?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface DeployPorts {
@@ -209,6 +211,7 @@ async function createGitHubDeployment(
       version: facts.version,
       ...(spec.image ? { image: spec.image } : {}),
       strategy: spec.strategy,
+      ...(facts.gates === undefined ? {} : { workflow_gates: facts.gates }),
     },
     description: `Deploy ${facts.version} to ${spec.environment}`,
     // The workflow running this step already gated the commit; GitHub's commit-status check would see this run as pending.

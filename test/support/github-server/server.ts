@@ -22,6 +22,7 @@ import { loadApiDescription, type OperationSpec } from './openapi.ts';
 import { appRoutes } from './routes/apps.ts';
 import { checkRoutes } from './routes/checks.ts';
 import { commentRoutes } from './routes/comments.ts';
+import { commitPullRoutes } from './routes/commit-pulls.ts';
 import { commitRoutes } from './routes/commits.ts';
 import { contentRoutes } from './routes/contents.ts';
 import { deploymentRoutes } from './routes/deployments.ts';
@@ -45,6 +46,7 @@ const routes: RouteTable = {
   ...appRoutes,
   ...checkRoutes,
   ...commentRoutes,
+  ...commitPullRoutes,
   ...commitRoutes,
   ...contentRoutes,
   ...deploymentRoutes,

@@ -176,7 +176,11 @@ export interface DeploymentRecord {
   readonly statuses: DeploymentStatusRecord[];
 }
 
-export type CheckStatus = 'queued' | 'in_progress' | 'completed';
+/**
+ * `waiting`, `requested` and `pending` are "reserved for GitHub Actions check runs" (GitHub's
+ * OpenAPI description, `check-run.status`): a job held by its environment's protection rules waits.
+ */
+export type CheckStatus = 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending';
 
 export interface CheckRunRecord {
   readonly id: number;
