@@ -8,7 +8,7 @@ import { gitHubIo } from './github-io.ts';
 
 /**
  * A published release is deployed to every environment whose `auto_deploy` lists `release`
- * (a prerelease only where it lists `prerelease`), through the same lock and marker as `/deploy`.
+ * (a prerelease only where it lists `prerelease`), through the same gates, lock and marker as `/deploy`.
  * The Deployment carries the release's id, so a redelivered event finds it and deploys once.
  */
 export async function handleRelease(context: Context<'release.published'>): Promise<void> {
@@ -34,6 +34,10 @@ export async function handleRelease(context: Context<'release.published'>): Prom
           description: `Release ${release.tag_name} to ${name}`,
           // A redelivery looks for its Deployment before making one.
           resume: true,
+          // The environment's gates hold a release as they hold `/deploy`. A release has no pull
+          // request to gather approvals or keep a deferred request on, so a release that would
+          // wait (approvals, a window, a freeze) is not deployed, and the log says why.
+          gated: { records: undefined, branch: releaseBranch(release.target_commitish) },
         },
         {
           environmentName: name,
@@ -66,6 +70,11 @@ export async function handleRelease(context: Context<'release.published'>): Prom
       );
     }
   }
+}
+
+/** The branch a release was cut from: `target_commitish` names a branch, or is a commit's sha. */
+function releaseBranch(target: string): string | undefined {
+  return /^[0-9a-f]{40}$/i.test(target) ? undefined : target.replace(/^refs\/heads\//, '');
 }
 
 async function tagCommit(context: Context<'release.published'>, tag: string): Promise<string> {
