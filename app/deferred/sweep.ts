@@ -50,8 +50,9 @@ export function startSweeps(probot: Probot, options: SweepOptions): () => Promis
   };
   const timer = setInterval(round, options.intervalMs);
   timer.unref();
+  // The first round comes one interval after start, like every other: a request deferred before a
+  // restart goes out within an interval of its opening.
   onWake(round);
-  round();
   return async () => {
     stopped = true;
     clearInterval(timer);
