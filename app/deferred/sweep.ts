@@ -5,7 +5,7 @@
  * compare-and-swap (`src/github/deferred-refs.ts`), so exactly one replica carries it out — and
  * the request is found in GitHub, so one deferred before a restart goes out after it.
  */
-import type { Logger, Probot, ProbotOctokit } from 'probot';
+import type { Logger, Probot } from 'probot';
 import {
   dropDeferred,
   deferRequest,
@@ -14,19 +14,16 @@ import {
   takeDeferred,
 } from '../../src/github/deferred-refs.ts';
 import type { DeferredRef } from '../../src/github/deferred-refs.ts';
-import type { GitRefsApi } from '../../src/github/environment-refs.ts';
 import { code, mention } from '../../src/github/markdown.ts';
 import { loadConfig } from '../config-loader.ts';
 import { refusePull, type PullFacts } from '../decisions/deploy.ts';
 import { deployThroughGates } from '../handlers/deployment-plan.ts';
 import { readEnvironmentState } from '../handlers/environment-state.ts';
 import { readGateRecords } from '../handlers/gate-records.ts';
-import type { GitHubIo } from '../handlers/github-io.ts';
+import { gitHubIo, type GitHubIo } from '../handlers/github-io.ts';
 import { showRequest } from '../handlers/pending-request.ts';
 import { requestOrder } from '../handlers/request-order.ts';
 import { onWake } from './wake.ts';
-
-type Octokit = InstanceType<typeof ProbotOctokit>;
 
 export interface SweepOptions {
   readonly intervalMs: number;
@@ -70,8 +67,9 @@ async function sweepAll(probot: Probot, options: SweepOptions): Promise<void> {
       per_page: 100,
     });
     for (const repository of repositories) {
-      const io = ioOf(octokit, { owner: repository.owner.login, repo: repository.name }, app, options.log);
-      await sweepRepository(await io, options).catch((error: unknown) => {
+      const repo = { owner: repository.owner.login, repo: repository.name };
+      const io = await gitHubIo({ octokit, log: options.log, repo: () => repo });
+      await sweepRepository(io, options).catch((error: unknown) => {
         options.log.warn(
           { err: error, repository: repository.full_name },
           'sweeping deferred requests failed',
@@ -79,22 +77,6 @@ async function sweepAll(probot: Probot, options: SweepOptions): Promise<void> {
       });
     }
   }
-}
-
-async function ioOf(
-  octokit: Octokit,
-  repo: { owner: string; repo: string },
-  app: Octokit,
-  log: Logger,
-): Promise<GitHubIo> {
-  const auth = (await app.auth({ type: 'app' })) as { appId?: unknown };
-  return {
-    octokit,
-    git: octokit.rest.git as unknown as GitRefsApi,
-    repo,
-    appId: Number(auth.appId) || undefined,
-    log,
-  };
 }
 
 async function sweepRepository(io: GitHubIo, options: SweepOptions): Promise<void> {

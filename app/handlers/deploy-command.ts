@@ -85,6 +85,17 @@ export async function deployCommand(
   return deployAnswer(run, command.environment, version, outcome);
 }
 
+/** The waiting request's check run; when it cannot be made, the words the reply adds (the request stands). */
+async function showWaiting(io: GitHubIo, request: RequestRecord, verdict: Verdict): Promise<string> {
+  try {
+    await showRequest(io, request, { kind: 'waiting', verdict });
+    return '';
+  } catch (error) {
+    io.log.warn({ err: error }, 'the check run of a waiting request was not created');
+    return `\n\n⚠️ The check ${code(checkRunName(request.environment))} could not be created; the request stands all the same.`;
+  }
+}
+
 /**
  * A request that only a window or a freeze holds: its check run, a deferred ref that any replica's
  * sweep finds (app/deferred/sweep.ts), and a reply that says when it goes out by itself.
@@ -110,13 +121,7 @@ export async function deferredAnswer(
     commit.tree.sha,
   );
   wakeAt(opensAt.getTime());
-  let degraded = '';
-  try {
-    await showRequest(io, request, { kind: 'waiting', verdict });
-  } catch (error) {
-    io.log.warn({ err: error }, 'the check run of a deferred request was not created');
-    degraded = `\n\n⚠️ The check ${code(checkRunName(request.environment))} could not be created; the request stands all the same.`;
-  }
+  const degraded = await showWaiting(io, request, verdict);
   return {
     ok: true,
     message: `${lead}${code(request.version)} (\`${request.sha.slice(0, 7)}\`) to ${code(request.environment)} waits for its window, and nothing was created yet:\n\n${checklistMarkdown(verdict)}\n\nRollgate deploys it by itself at ${opensAt.toISOString()}, if the gates still pass then. A push to this pull request, or \`/reject ${request.environment}\` by an approver, cancels it.${degraded}`,
@@ -131,13 +136,7 @@ export async function pendingAnswer(
   verdict: Verdict,
   lead = '',
 ): Promise<CommandResult> {
-  let degraded = '';
-  try {
-    await showRequest(io, request, { kind: 'waiting', verdict });
-  } catch (error) {
-    io.log.warn({ err: error }, 'the check run of a pending request was not created');
-    degraded = `\n\n⚠️ The check ${code(checkRunName(request.environment))} could not be created; the request stands all the same.`;
-  }
+  const degraded = await showWaiting(io, request, verdict);
   return {
     ok: true,
     message: `${lead}${code(request.version)} (\`${request.sha.slice(0, 7)}\`) to ${code(request.environment)} waits for its gates, and nothing was created yet:\n\n${checklistMarkdown(verdict)}\n\nEligible approvers comment \`/approve ${request.environment}\` (or \`/reject ${request.environment} <reason>\`) here; the Deployment is created as soon as the last gate passes. A push to this pull request invalidates the approvals.${degraded}`,
