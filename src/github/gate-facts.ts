@@ -90,6 +90,14 @@ const CHECK_STATES: ReadonlySet<string> = new Set<CheckState>([
   'stale',
 ]);
 
+/**
+ * Check-run statuses GitHub reports for runs that have not started, read as what they mean for a
+ * gate: still to come. `waiting` (held by an environment's protection), `requested` and `pending`
+ * are statuses of check runs besides `queued`/`in_progress` (the `check-run` schema's `status`
+ * enum in GitHub's OpenAPI description: queued, in_progress, completed, waiting, requested, pending).
+ */
+const NOT_STARTED: Readonly<Record<string, CheckState>> = { waiting: 'queued', requested: 'queued' };
+
 /** The checks gate's facts: every context but Rollgate's own; a state GitHub may add later counts as failed. */
 export function checkFacts(
   contexts:
@@ -100,7 +108,7 @@ export function checkFacts(
     .map((c) => ({
       name: c.name,
       source: c.source ?? 'status',
-      state: CHECK_STATES.has(c.state) ? (c.state as CheckState) : 'failure',
+      state: CHECK_STATES.has(c.state) ? (c.state as CheckState) : (NOT_STARTED[c.state] ?? 'failure'),
     }));
 }
 

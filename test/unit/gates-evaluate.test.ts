@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parseConfigText } from '../../src/config/parse.ts';
 import type { EnvironmentConfig } from '../../src/config/types.ts';
 import { branchMatches } from '../../src/gates/branch-pattern.ts';
+import { checkFacts } from '../../src/github/gate-facts.ts';
 import {
   evaluateGates,
   type CheckFact,
@@ -542,5 +543,23 @@ describe('the verdict', () => {
   test('only-time waits come with the instant they open', () => {
     const verdict = evaluateGates(facts(production('', office), { now: saturday }));
     expect(verdict.nextOpening?.toISOString()).toBe('2026-12-07T09:00:00.000Z');
+  });
+});
+
+describe('checks gate on the statuses GitHub reads back', () => {
+  const environment = production('checks: success');
+  // The `check-run` schema's statuses besides queued/in_progress/completed, and a state no
+  // version of GitHub's description has: what the checks gate makes of each.
+  test.each([
+    ['waiting', 'waiting', '1 of 1 check on `abc1234` still running: `deploy`'],
+    ['requested', 'waiting', '1 of 1 check on `abc1234` still running: `deploy`'],
+    ['pending', 'waiting', '1 of 1 check on `abc1234` still running: `deploy`'],
+    ['in_progress', 'waiting', '1 of 1 check on `abc1234` still running: `deploy`'],
+    ['success', 'passed', 'the 1 check on `abc1234` succeeded'],
+    ['exploded', 'failed', '1 of 1 check on `abc1234` did not succeed: `deploy` (failure)'],
+  ])('a check run whose state reads %s', (state, expected, summary) => {
+    const checks = checkFacts([{ name: 'deploy', state, ours: false, source: 'check_run' }]);
+    const gate = gateOf(environment, { checks }, 'checks');
+    expect([gate.state, gate.summary]).toEqual([expected, summary]);
   });
 });
