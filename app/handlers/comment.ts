@@ -1,5 +1,6 @@
 import type { Context } from 'probot';
-import { parseComment, type Command } from '../commands/parse.ts';
+import { parseComment, type Command, type ParsedComment } from '../commands/parse.ts';
+import { reserveClaimWrites } from '../limits/limiter.ts';
 import { renderHelp } from '../commands/help.ts';
 import { reportConfig } from '../config-check.ts';
 import { ConfigError, loadConfig } from '../config-loader.ts';
@@ -39,14 +40,35 @@ export async function handleComment(context: CommentContext): Promise<void> {
   // Other bots use slash commands too (`/cc`, `/assign`): an unknown one is answered only when it
   // looks like a mistyped Rollgate command.
   if (parsed.kind === 'none' || (parsed.kind === 'unknown' && parsed.suggestion === undefined)) return;
+  // A command that claims an environment says so before its reads, so that other commands'
+  // check runs and comments leave GitHub's write budget to its claim (app/limits/limiter.ts).
+  const claims =
+    parsed.kind === 'command' && (parsed.command.kind === 'deploy' || parsed.command.kind === 'rollback');
+  const claimed = claims ? reserveClaimWrites(context.octokit, CLAIM_WRITES) : undefined;
+  try {
+    await answerComment(context, parsed, user.login);
+  } finally {
+    claimed?.();
+  }
+}
+
+/** A command's writes up to its Deployment: 👀, the marker's commit and ref, the Deployment. */
+const CLAIM_WRITES = 4;
+
+async function answerComment(
+  context: CommentContext,
+  parsed: Exclude<ParsedComment, { kind: 'none' }>,
+  login: string,
+): Promise<void> {
+  const { comment, issue } = context.payload;
   const io = await gitHubIo(context);
   const reply = (body: string, records?: string) =>
-    postReply(io, issue.number, comment.id, user.login, body, records);
+    postReply(io, issue.number, comment.id, login, body, records);
 
   const command = parsed.kind === 'command' ? parsed.command : undefined;
   let facts: ReadFacts;
   try {
-    facts = await readPhase(context, io, user.login, command);
+    facts = await readPhase(context, io, login, command);
   } catch (error) {
     context.log.error({ err: error }, 'reading the facts of a command failed');
     await reply(
@@ -83,7 +105,7 @@ export async function handleComment(context: CommentContext): Promise<void> {
             context,
             io,
             repo: io.repo,
-            user: user.login,
+            user: login,
             commentId: comment.id,
             commentUrl: comment.html_url,
             pull: facts.pull,

@@ -7,9 +7,10 @@ import { HOUR_MS, WINDOW_MARGIN_MS, writeWait, type WriteLimits } from './policy
 export interface WriteBudget {
   /**
    * Spends one content-creating token of `key` (an installation) and answers 0, or spends
-   * nothing and answers how many ms to wait (a token coming back, or a pause).
+   * nothing and answers how many ms to wait (a token coming back, or a pause). With `keepFree`,
+   * a token is spent only if that many stay free in each window afterwards.
    */
-  take(key: string): Promise<number>;
+  take(key: string, keepFree?: number): Promise<number>;
   /** Holds every request of `key` for `ms` (GitHub answered a rate limit). */
   pause(key: string, ms: number): Promise<void>;
   close(): Promise<void>;
@@ -27,12 +28,12 @@ export class MemoryWriteBudget implements WriteBudget {
     this.#now = now;
   }
 
-  take(key: string): Promise<number> {
+  take(key: string, keepFree = 0): Promise<number> {
     const now = this.#now();
     const paused = (this.#pausedUntil.get(key) ?? 0) - now;
     if (paused > 0) return Promise.resolve(paused);
     const spent = (this.#spent.get(key) ?? []).filter((t) => t > now - HOUR_MS - WINDOW_MARGIN_MS);
-    const wait = writeWait(spent, now, this.#limits);
+    const wait = writeWait(spent, now, this.#limits, keepFree);
     if (wait === 0) spent.push(now);
     this.#spent.set(key, spent);
     return Promise.resolve(wait);

@@ -11,6 +11,10 @@
  *   and ref, the Deployment) before 👀 and other reactions, and those before everything that
  *   follows a Deployment (check runs, comments, statuses) — then by how few writes their webhook's
  *   handler has made, so when the budget runs short every command's Deployment comes first;
+ * - a command that will claim (a `/deploy` or `/rollback`) announces its claim writes as soon as
+ *   it is parsed (`reserveClaimWrites`), before its reads: writes of the last class then leave
+ *   that many tokens free, so twenty commands arriving at once all make their Deployments within
+ *   the minute's 80 writes, and the check runs and comments that follow them wait for the window;
  * - a rate-limit answer pauses the installation for the time GitHub names and the request is
  *   retried, whatever its method; a 5xx or a dropped connection is retried only for idempotent
  *   methods (`policy.ts`). Other installations never wait on it.
@@ -42,6 +46,18 @@ const realClock: LimiterClock = {
 
 /** Ranks of one class come before any of the next (no handler makes a million writes). */
 const CLASS_STRIDE = 1_000_000;
+/** The class of writes that follow a Deployment (`writeClass`): they yield to announced claims. */
+const AFTER_CLAIM_CLASS = 2;
+/** A write held back for others' claims looks again this often (a claim may end without writing). */
+const RESERVE_RECHECK_MS = 500;
+/** An announced claim not made by then is forgotten (a handler that never said it was done). */
+const RESERVATION_TTL_MS = 120_000;
+
+/** What one webhook handler (one Octokit instance) still owes of the claim it announced. */
+interface Reservation {
+  writes: number;
+  readonly expiresAt: number;
+}
 
 interface Waiter {
   /** The write's class times `CLASS_STRIDE`, plus how many writes the waiting handler has made: lower goes first. */
@@ -60,6 +76,22 @@ class InstallationLane {
   pausedUntil = 0;
   /** Requests of this installation inside the hook (in flight, waiting or backing off). */
   users = 0;
+  /** Claim writes announced by handlers of this installation and not made yet, by handler. */
+  readonly reservations = new Map<object, Reservation>();
+
+  /** Claim writes still announced by handlers other than `except`. */
+  reserved(now: number, except?: object): number {
+    let total = 0;
+    for (const [handler, reservation] of this.reservations) {
+      if (reservation.expiresAt <= now) this.reservations.delete(handler);
+      else if (handler !== except) total += reservation.writes;
+    }
+    return total;
+  }
+
+  idle(now: number): boolean {
+    return this.users === 0 && this.pausedUntil <= now && this.reserved(now) === 0;
+  }
 
   async slot(): Promise<() => void> {
     if (this.#inFlight >= MAX_CONCURRENT_REQUESTS)
@@ -95,6 +127,8 @@ class InstallationLane {
 }
 
 const lanes = new Map<string, InstallationLane>();
+/** The installation and identity of each limited Octokit instance, for `reserveClaimWrites`. */
+const handlers = new WeakMap<object, { readonly key: string; readonly clock: LimiterClock }>();
 
 function laneOf(key: string): InstallationLane {
   let lane = lanes.get(key);
@@ -143,6 +177,28 @@ function loggerOf(octokit: Octokit): Logger {
   return console;
 }
 
+function forget(key: string, lane: InstallationLane, now: number): void {
+  if (lanes.get(key) === lane && lane.idle(now)) lanes.delete(key);
+}
+
+/**
+ * Announces that the handler owning `octokit` (a webhook's Octokit) is about to make `writes`
+ * claim writes (its 👀, the marker's commit and ref, the Deployment). Until it has made them, made
+ * a write of the last class (its claim is over, whatever the outcome), or called the returned
+ * function, other handlers' last-class writes leave that many tokens free. Does nothing for an
+ * Octokit without the limiter.
+ */
+export function reserveClaimWrites(octokit: object, writes: number): () => void {
+  const handler = handlers.get(octokit);
+  if (handler === undefined) return () => undefined;
+  const lane = laneOf(handler.key);
+  lane.reservations.set(octokit, { writes, expiresAt: handler.clock.now() + RESERVATION_TTL_MS });
+  return () => {
+    lane.reservations.delete(octokit);
+    forget(handler.key, lane, handler.clock.now());
+  };
+}
+
 /**
  * The Octokit plugin: `Octokit.plugin(githubLimiter)`, configured by the `limiter` option
  * (`LimiterOptions`). Without it the plugin does nothing.
@@ -156,6 +212,7 @@ export function githubLimiter(octokit: Octokit, options: Record<string, unknown>
   const log = loggerOf(octokit);
   // One Octokit instance per webhook (Probot authenticates each event anew): its writes so far.
   let writesMade = 0;
+  handlers.set(octokit, { key, clock });
 
   octokit.hook.wrap('request', async (request, requestOptions) => {
     // The installation token is created (POST /app/installations/{id}/access_tokens, as the App)
@@ -164,21 +221,42 @@ export function githubLimiter(octokit: Octokit, options: Record<string, unknown>
     if (requestOptions.url.startsWith('/app/')) return request(requestOptions);
     const method = requestOptions.method.toUpperCase();
     const write = isWrite(method);
+    const writeKind = write ? writeClass(method, requestOptions.url) : undefined;
     const lane = laneOf(key);
+    // A handler's first write of the last class ends its claim: it no longer holds tokens back.
+    if (writeKind === AFTER_CLAIM_CLASS) lane.reservations.delete(octokit);
     lane.users++;
     try {
       for (let retries = 0; ; retries++) {
-        const releaseSlot = await lane.slot();
-        const releaseTurn = write
-          ? await lane.writeTurn(writeClass(method, requestOptions.url) * CLASS_STRIDE + writesMade)
-          : undefined;
+        let releaseSlot = await lane.slot();
+        let releaseTurn =
+          writeKind === undefined ? undefined : await lane.writeTurn(writeKind * CLASS_STRIDE + writesMade);
         try {
           const pausedFor = lane.pausedUntil - clock.now();
           if (pausedFor > 0) await clock.sleep(pausedFor);
-          if (write) {
-            for (let wait = await budget.take(key); wait > 0; wait = await budget.take(key))
-              await clock.sleep(wait);
+          if (writeKind !== undefined) {
+            for (;;) {
+              const keep = writeKind === AFTER_CLAIM_CLASS ? lane.reserved(clock.now(), octokit) : 0;
+              const wait = await budget.take(key, keep);
+              if (wait === 0) break;
+              if (keep === 0) {
+                await clock.sleep(wait);
+                continue;
+              }
+              // Held back for others' claims: their writes (and the reads before them) must not
+              // wait behind this one, so its slot and write turn go back meanwhile.
+              releaseTurn?.();
+              releaseSlot();
+              releaseTurn = undefined;
+              releaseSlot = () => undefined;
+              await clock.sleep(Math.min(wait, RESERVE_RECHECK_MS));
+              releaseSlot = await lane.slot();
+              releaseTurn = await lane.writeTurn(writeKind * CLASS_STRIDE + writesMade);
+            }
             writesMade++;
+            const reservation = lane.reservations.get(octokit);
+            if (reservation !== undefined && writeKind < AFTER_CLAIM_CLASS)
+              reservation.writes = Math.max(0, reservation.writes - 1);
           }
           return await request(requestOptions);
         } catch (error) {
@@ -200,7 +278,7 @@ export function githubLimiter(octokit: Octokit, options: Record<string, unknown>
       }
     } finally {
       lane.users--;
-      if (lane.users === 0 && lane.pausedUntil <= clock.now()) lanes.delete(key);
+      forget(key, lane, clock.now());
     }
   });
 }

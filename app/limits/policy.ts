@@ -161,16 +161,26 @@ export function retryDecision(
  * window itself), and no 60 s or 3600 s window ever holds more than the limit — which a bucket
  * of 80 refilling at 80/min would break (up to 160 in a minute).
  *
- * `spent` holds the times (ms, ascending) of the writes of the last hour. Returns 0 when a write
- * may go now, otherwise how long until a token comes back.
+ * `spent` holds the times (ms, ascending) of the writes of the last hour. `keepFree` tokens of
+ * each window are left for others (the claims commands have announced, `limiter.ts`): the write
+ * may take a token only if that many stay free after it. Returns 0 when a write may go now,
+ * otherwise how long until enough tokens come back.
  */
-export function writeWait(spent: readonly number[], nowMs: number, limits: WriteLimits): number {
+export function writeWait(
+  spent: readonly number[],
+  nowMs: number,
+  limits: WriteLimits,
+  keepFree = 0,
+): number {
   const hourMs = HOUR_MS + WINDOW_MARGIN_MS;
   const minuteMs = MINUTE_MS + WINDOW_MARGIN_MS;
+  const perHour = limits.perHour - keepFree;
+  const perMinute = limits.perMinute - keepFree;
+  // Every token is spoken for: wait for one window, or for the claims to be made (the caller rechecks).
+  if (perMinute <= 0 || perHour <= 0) return minuteMs;
   const hour = spent.filter((t) => t > nowMs - hourMs);
-  if (hour.length >= limits.perHour) return (hour[hour.length - limits.perHour] ?? nowMs) + hourMs - nowMs;
+  if (hour.length >= perHour) return (hour[hour.length - perHour] ?? nowMs) + hourMs - nowMs;
   const minute = hour.filter((t) => t > nowMs - minuteMs);
-  if (minute.length >= limits.perMinute)
-    return (minute[minute.length - limits.perMinute] ?? nowMs) + minuteMs - nowMs;
+  if (minute.length >= perMinute) return (minute[minute.length - perMinute] ?? nowMs) + minuteMs - nowMs;
   return 0;
 }

@@ -9,7 +9,8 @@ import { MemoryWriteBudget, type WriteBudget } from './budget.ts';
 import type { WriteLimits } from './policy.ts';
 import { RedisConnection, type RedisReply } from './redis-connection.ts';
 
-// KEYS: the spent set, the pause key, a sequence for unique members. ARGV: per minute, per hour.
+// KEYS: the spent set, the pause key, a sequence for unique members. ARGV: per minute, per hour,
+// tokens to leave free in each window (policy.ts, `writeWait`'s keepFree).
 const TAKE = `
 redis.replicate_commands()
 local t = redis.call('TIME')
@@ -17,8 +18,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return paused - now end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3602000)
-local perMinute = tonumber(ARGV[1])
-local perHour = tonumber(ARGV[2])
+local perMinute = tonumber(ARGV[1]) - tonumber(ARGV[3])
+local perHour = tonumber(ARGV[2]) - tonumber(ARGV[3])
+if perMinute <= 0 or perHour <= 0 then return 62000 end
 local hour = redis.call('ZCARD', KEYS[1])
 if hour >= perHour then
   local at = redis.call('ZRANGE', KEYS[1], hour - perHour, hour - perHour, 'WITHSCORES')
@@ -61,7 +63,7 @@ export class RedisWriteBudget implements WriteBudget {
     this.#onUnreachable = onUnreachable;
   }
 
-  async take(key: string): Promise<number> {
+  async take(key: string, keepFree = 0): Promise<number> {
     try {
       const reply = await this.#redis.command([
         'EVAL',
@@ -70,12 +72,13 @@ export class RedisWriteBudget implements WriteBudget {
         ...keys(key),
         this.#limits.perMinute,
         this.#limits.perHour,
+        keepFree,
       ]);
       this.#warned = false;
       return asNumber(reply);
     } catch (error) {
       this.#unreachable(error);
-      return this.#fallback.take(key);
+      return this.#fallback.take(key, keepFree);
     }
   }
 

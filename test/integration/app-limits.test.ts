@@ -127,6 +127,30 @@ describe('per-installation limits', () => {
     void Promise.all(burst);
   });
 
+  test('commands arriving together make every Deployment before any check run or reply when the budget is short', async () => {
+    // Six /deploy at once, each needing 4 writes up to its Deployment (👀, the marker's commit and
+    // ref, the Deployment), against a budget of exactly 24 writes a minute: the check runs,
+    // sticky comments and replies of the first commands must not spend a later command's tokens.
+    const count = 6;
+    const s = await start({
+      config: environments(count),
+      env: { ROLLGATE_WRITES_PER_MINUTE: String(4 * count) },
+    });
+    const burst = Array.from({ length: count }, (_, i) =>
+      s.comment(`/deploy env-${i}`).catch(() => ({ status: 0, commentId: 0, delivery: '' })),
+    );
+    await eventually(
+      () => s.github.state.seeded(REPOSITORY).deployments.size === count || undefined,
+      'every command to make its Deployment',
+      15_000,
+    );
+    const writes = s.github.calls.filter((c) => c.path.startsWith('/repos/') && c.method !== 'GET');
+    expect(writes).toHaveLength(4 * count);
+    expect(s.github.callsTo('checks/create')).toHaveLength(0);
+    expect(s.github.callsTo('issues/create-comment')).toHaveLength(0);
+    void Promise.all(burst);
+  });
+
   test('a 403 secondary rate limit is waited out for its retry-after, then the write is made once', async () => {
     const s = await start();
     s.github.failNext('repos/create-deployment', { rateLimit: 'secondary', retryAfterSeconds: 1 });
@@ -216,6 +240,10 @@ describe('budgets in Redis', () => {
       expect(wait).toBeLessThanOrEqual(62_000);
       // Another installation has its own budget.
       expect(await b.take('installation:2')).toBe(0);
+      // Tokens kept free for others' claims are not spent.
+      expect(await b.take('installation:3', 2)).toBe(0);
+      expect(await a.take('installation:3', 2)).toBeGreaterThan(61_000);
+      expect(await a.take('installation:3', 1)).toBe(0);
       await a.pause('installation:2', 5_000);
       const paused = await b.take('installation:2');
       expect(paused).toBeGreaterThan(4_000);

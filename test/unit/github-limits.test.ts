@@ -139,6 +139,25 @@ describe('writeWait: GitHub’s 80 a minute and 500 an hour, as sliding windows'
   });
 });
 
+describe('writeWait with tokens kept free for announced claims', () => {
+  const minute = MINUTE_MS + WINDOW_MARGIN_MS;
+  const spent = (count: number): number[] => Array.from({ length: count }, () => NOW - 500);
+  test.each([
+    ['70 spent, 9 kept: the 71st goes now (9 stay free)', 70, 9, 0],
+    ['71 spent, 9 kept: the 72nd would leave 8, it waits for the window', 71, 9, minute - 500],
+    ['0 spent, 80 kept: every token is spoken for, wait a window', 0, 80, minute],
+    ['0 spent, 200 kept: more than the limit is kept, wait a window', 0, 200, minute],
+  ])('%s', (_why, count, keep, wait) => {
+    expect(writeWait(spent(count), NOW, GITHUB_WRITE_LIMITS, keep)).toBe(wait);
+  });
+
+  test('the hour keeps as many free', () => {
+    const hour = Array.from({ length: 495 }, (_, i) => NOW - HOUR_MS + 10_000 + i * 7000);
+    expect(writeWait(hour, NOW, GITHUB_WRITE_LIMITS, 4)).toBe(0);
+    expect(writeWait(hour, NOW, GITHUB_WRITE_LIMITS, 5)).toBeGreaterThan(0);
+  });
+});
+
 describe('writeClass: what a Deployment waits on goes first when the budget runs short', () => {
   test.each([
     ['POST', '/repos/{owner}/{repo}/deployments', 0],
