@@ -21,6 +21,12 @@ export interface CommandRun {
   readonly environments: EnvironmentState;
   /** This comment was claimed before (a redelivery, or a retry after a crash): find before writing. */
   readonly resume: boolean;
+  /**
+   * Posts the reply now, carrying `records` under a provisional `message`, for a command whose
+   * decision must count its own record (two `/approve` at once each see the other's). The
+   * command's answer then replaces that message in the same reply.
+   */
+  readonly recordFirst: (records: string, message: string) => Promise<void>;
 }
 
 /** What the reply says, and whether the command did what was asked (🚀) or not (😕). */

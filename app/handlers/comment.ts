@@ -62,8 +62,16 @@ async function answerComment(
 ): Promise<void> {
   const { comment, issue } = context.payload;
   const io = await gitHubIo(context);
-  const reply = (body: string, records?: string) =>
-    postReply(io, issue.number, comment.id, login, body, records);
+  // A reply posted early for its records (`CommandRun.recordFirst`) is edited into the answer.
+  let early: number | undefined;
+  const reply = async (body: string, records?: string): Promise<void> => {
+    if (early === undefined) await postReply(io, issue.number, comment.id, login, body, records);
+    else await editReply(io, early, comment.id, login, body, records);
+  };
+  const recordFirst = async (records: string, body: string): Promise<void> => {
+    if (early !== undefined) await editReply(io, early, comment.id, login, body, records, PROVISIONAL);
+    else early = await postReply(io, issue.number, comment.id, login, body, records, PROVISIONAL);
+  };
 
   const command = parsed.kind === 'command' ? parsed.command : undefined;
   let facts: ReadFacts;
@@ -83,10 +91,13 @@ async function answerComment(
   }
 
   const resume = await claimComment(io, comment.id);
-  if (resume && (await findReply(io, issue.number, comment.id)) !== undefined) {
+  const earlier = resume ? await findReply(io, issue.number, comment.id) : undefined;
+  if (earlier !== undefined && !earlier.provisional) {
     context.log.info({ comment: comment.id }, 'comment already handled (redelivery or another replica)');
     return;
   }
+  // Stopped after its records were written but before its answer: carry on and answer there.
+  early = earlier?.id;
 
   let result: CommandResult;
   try {
@@ -113,6 +124,7 @@ async function answerComment(
             permission: facts.permission,
             environments: facts.environments,
             resume,
+            recordFirst,
           });
     }
   } catch (error) {
@@ -199,21 +211,43 @@ function carryOut(command: Command, run: CommandRun): Promise<CommandResult> {
 }
 
 /** This App's reply to a comment, found by the hidden marker it carries. */
-async function findReply(io: GitHubIo, issueNumber: number, commentId: number): Promise<number | undefined> {
+async function findReply(
+  io: GitHubIo,
+  issueNumber: number,
+  commentId: number,
+): Promise<{ readonly id: number; readonly provisional: boolean } | undefined> {
   const comments = await io.octokit.paginate(io.octokit.rest.issues.listComments, {
     ...io.repo,
     issue_number: issueNumber,
     per_page: 100,
   });
   const marker = replyMarker(commentId);
-  return comments.find((c) => byThisApp(io, c.performed_via_github_app) && c.body?.includes(marker))?.id;
+  const found = comments.find((c) => byThisApp(io, c.performed_via_github_app) && c.body?.includes(marker));
+  return found === undefined
+    ? undefined
+    : { id: found.id, provisional: found.body?.includes(PROVISIONAL) ?? false };
 }
 
 function replyMarker(commentId: number): string {
   return `${REPLY_MARKER} ${hiddenJson({ comment: commentId })} -->`;
 }
 
-/** Posts the reply; after a failure, looks for it before sending it again. */
+/** Marks a reply posted for its records before the command's answer was known. */
+const PROVISIONAL = '<!-- rollgate:provisional -->';
+
+function replyBody(
+  commentId: number,
+  login: string,
+  message: string,
+  records: string | undefined,
+  flag: string | undefined,
+): string {
+  // The records go after the visible text, so capping a long message never cuts one.
+  const tail = `\n\n${replyMarker(commentId)}${flag === undefined ? '' : `\n${flag}`}${records === undefined ? '' : `\n${records}`}`;
+  return `${capBody(`${mention(login)} ${message}`, COMMENT_LIMIT - tail.length)}${tail}`;
+}
+
+/** Posts the reply; after a failure, looks for it before sending it again. Its id, if known. */
 async function postReply(
   io: GitHubIo,
   issueNumber: number,
@@ -221,18 +255,45 @@ async function postReply(
   login: string,
   message: string,
   records: string | undefined,
-): Promise<void> {
-  // The records go after the visible text, so capping a long message never cuts one.
-  const tail = `\n\n${replyMarker(commentId)}${records === undefined ? '' : `\n${records}`}`;
-  const body = `${capBody(`${mention(login)} ${message}`, COMMENT_LIMIT - tail.length)}${tail}`;
+  flag?: string,
+): Promise<number | undefined> {
+  const body = replyBody(commentId, login, message, records, flag);
   try {
-    await reconciledWrite(
+    return await reconciledWrite(
       async () =>
         (await io.octokit.rest.issues.createComment({ ...io.repo, issue_number: issueNumber, body })).data.id,
-      () => findReply(io, issueNumber, commentId),
+      async () => (await findReply(io, issueNumber, commentId))?.id,
     );
   } catch (error) {
     io.log.error({ err: error }, 'the reply could not be posted');
+    return undefined;
+  }
+}
+
+/** Turns a reply posted early into the command's answer (setting a body twice leaves it as once). */
+async function editReply(
+  io: GitHubIo,
+  replyId: number,
+  commentId: number,
+  login: string,
+  message: string,
+  records: string | undefined,
+  flag?: string,
+): Promise<void> {
+  const body = replyBody(commentId, login, message, records, flag);
+  try {
+    await reconciledWrite(
+      async () => {
+        await io.octokit.rest.issues.updateComment({ ...io.repo, comment_id: replyId, body });
+        return true;
+      },
+      async () =>
+        (await io.octokit.rest.issues.getComment({ ...io.repo, comment_id: replyId })).data.body === body
+          ? true
+          : undefined,
+    );
+  } catch (error) {
+    io.log.error({ err: error }, 'the reply could not be updated');
   }
 }
 

@@ -11,6 +11,7 @@ import {
   decideDeploy,
   inProgressMessage,
   lockedMessage,
+  ORPHAN_MARKER_MS,
   type ContextFacts,
   type DeployFacts,
   type DeployPlan,
@@ -58,7 +59,12 @@ export interface DeploymentOrder {
 }
 
 export type DeploymentOutcome =
-  | { readonly kind: 'refused'; readonly message: string }
+  | {
+      readonly kind: 'refused';
+      readonly message: string;
+      /** Another handler of the same request holds the marker and is carrying it out. */
+      readonly underWay?: true;
+    }
   | {
       readonly kind: 'dry-run';
       readonly sha: string;
@@ -152,6 +158,13 @@ async function treeOf(io: GitHubIo, sha: string): Promise<string | undefined> {
   }
 }
 
+/** The refusal of a handler whose request another handler is carrying out at the same moment. */
+const UNDER_WAY = (environment: string): DeploymentOutcome => ({
+  kind: 'refused',
+  underWay: true,
+  message: `${code(environment)} is being deployed for this request already.`,
+});
+
 async function carryOut(
   io: GitHubIo,
   order: DeploymentOrder,
@@ -182,6 +195,17 @@ async function carryOut(
       };
     if (taken.kind === 'busy' && !ownedBy(taken.marker, order.owner))
       return { kind: 'refused', message: inProgressMessage(plan.environment, taken.marker) };
+    // The marker names this very request, and this is not a redelivery resuming it: another
+    // handler (a second approval at the same moment) took it and makes the Deployment. Making
+    // one here too would deploy twice.
+    if (taken.kind === 'busy' && !order.resume) return UNDER_WAY(plan.environment);
+  } else if (!order.resume) {
+    // Found held for this request before any write, by a handler that is not resuming it: a
+    // sibling still at work, unless its marker has gone unanswered as long as an orphan's — then
+    // it stopped midway, and this handler finishes the request, finding each write first.
+    const age = now() - Date.parse(gates.marker?.since ?? '');
+    if (!(age > ORPHAN_MARKER_MS)) return UNDER_WAY(plan.environment);
+    order = { ...order, resume: true };
   }
 
   let deployment: GitHubDeployment;

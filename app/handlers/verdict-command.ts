@@ -81,17 +81,16 @@ async function takeVerdict(
     reason: command.kind === 'reject' ? command.reason : undefined,
     request: request.comment,
   };
-  const withVerdict: GateRecords = {
-    requests: records.requests,
-    verdicts: [...records.verdicts, { ...verdict, at: new Date(clockNow()) }],
-  };
   const ask = {
     environment,
     sha: request.sha,
     branch: request.branch,
     requester: request.requester,
     lock: run.environments.locks.get(request.environment),
-    records: withVerdict,
+    records: {
+      requests: records.requests,
+      verdicts: [...records.verdicts, { ...verdict, at: new Date(clockNow()) }],
+    },
     contexts: undefined,
     now: new Date(clockNow()),
   };
@@ -123,6 +122,12 @@ async function takeVerdict(
     };
   }
 
+  // Two approvals given at once each read the records before the other's existed, and each
+  // would wait for the other forever. So the approval is written first and the records read
+  // back: of two concurrent approvals, the later write's reader sees both (the claim below lets
+  // only one of them carry the request out).
+  await run.recordFirst(recorded, `Recording the approval of ${code(request.environment)}…`);
+  const withVerdict = withOwnVerdict(await readGateRecords(run.io, run.pull.number), verdict);
   const { order, facts: orderFacts } = requestOrder(
     request,
     run.config,
@@ -133,6 +138,12 @@ async function takeVerdict(
   );
   const outcome = await deployThroughGates(run.io, run.config, order, orderFacts, clockNow);
   const lead = `Approval of ${code(request.environment)} recorded. `;
+  if (outcome.kind === 'refused' && outcome.underWay === true)
+    return {
+      ok: true,
+      message: `${lead}With the approvals given at the same moment, the request is being carried out: the reply to the other approval names its Deployment.`,
+      records: recorded,
+    };
   if (outcome.kind === 'pending') {
     const answer = await pendingAnswer(run.io, request, outcome.verdict, lead);
     return { ...answer, records: recorded };
@@ -155,4 +166,21 @@ async function takeVerdict(
     outcome,
   );
   return { ok: true, message: `${lead}${answer.message}`, records: recorded };
+}
+
+/** The records read back, with this verdict among them even if GitHub's list lags behind its write. */
+function withOwnVerdict(records: GateRecords, verdict: VerdictRecord): GateRecords {
+  const listed = records.verdicts.some(
+    (v) =>
+      v.request === verdict.request &&
+      v.by.toLowerCase() === verdict.by.toLowerCase() &&
+      v.verdict === verdict.verdict &&
+      v.sha === verdict.sha,
+  );
+  return listed
+    ? records
+    : {
+        requests: records.requests,
+        verdicts: [...records.verdicts, { ...verdict, at: new Date(clockNow()) }],
+      };
 }

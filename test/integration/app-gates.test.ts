@@ -88,6 +88,32 @@ describe('approval gates on /deploy', () => {
     expect(s.log()).toMatch(/"decision":\{[^\n]*"verdict":"pass"/);
   }, 120_000);
 
+  test('the last two approvals given at the same moment deploy once', async () => {
+    const s = await start(GATED);
+    await say(s, '/deploy production');
+    // Both approvers answer at once: neither reply exists when the other handler starts.
+    const [first, second] = await Promise.all([
+      s.comment('/approve production', { user: 'monalisa' }),
+      s.comment('/approve production', { user: 'sre-sam' }),
+    ]);
+    await Promise.all([settled(s, first.commentId), settled(s, second.commentId)]);
+    await eventually(() => deployments(s).length === 1 || undefined, 'the request to be carried out');
+    expect(deployments(s)).toHaveLength(1);
+    const answers = replies(s).filter((r) => /Approval of `production` recorded/.test(r));
+    expect(answers).toHaveLength(2);
+    // No reply is left saying it is still recording, and exactly one names the Deployment it made.
+    expect(replies(s).filter((r) => /Recording the approval/.test(r))).toEqual([]);
+    expect(answers.filter((r) => /Deploying/.test(r)).length).toBeGreaterThanOrEqual(1);
+    expect(requestRun(s, 'production')[0]).toMatchObject({ status: 'completed', conclusion: 'success' });
+    const runs = [...repo(s).checkRuns.values()].filter(
+      (r) => r.name === 'rollgate / production' && !r.externalId.startsWith('request:'),
+    );
+    expect(runs).toHaveLength(1);
+    // Still exactly one a while later: no handler was left to deploy it a second time.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(deployments(s)).toHaveLength(1);
+  }, 120_000);
+
   test('a pending team invitation does not count, and a push invalidates the request and its approvals', async () => {
     const s = await start(GATED);
     s.github.state.addCollaborator(REPOSITORY, 'pending-pat', 'write');
