@@ -397,7 +397,7 @@ describe('deploy action, approvals in a workflow', () => {
     expect(liveImage()).toBe(NEW_IMAGE);
   }, 180_000);
 
-  test('a malformed app-slug is an input error, before anything changes', async () => {
+  test('a malformed app-slug is an input error of both actions, before anything changes', async () => {
     configure(APPROVALS);
     const run = await deploy({ 'app-slug': 'rollgate[bot]' });
     expect(run.exitCode).toBe(1);
@@ -407,6 +407,24 @@ describe('deploy action, approvals in a workflow', () => {
     );
     expect(liveImage()).toBe(OLD_IMAGE);
     expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(0);
+
+    const root = await runAction('.', {
+      inputs: {
+        environment: 'production',
+        namespace: NAMESPACE,
+        kubeconfig: stand.kube.kubeconfig(),
+        token: 'test-token',
+        deployment: 'api',
+        image: NEW_IMAGE,
+        'app-slug': 'Acme Rollgate',
+      },
+      env: stand.env,
+    });
+    expect(root.exitCode).toBe(1);
+    expect(root.errors.at(-1)).toMatch(
+      /Input 'app-slug' is invalid: 'Acme Rollgate' is not a GitHub App slug/,
+    );
+    expect(liveImage()).toBe(OLD_IMAGE);
   }, 120_000);
 });
 
