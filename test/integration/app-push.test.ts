@@ -4,6 +4,9 @@
  * `pull_request.synchronize` example tells the App, and the assertions are on what GitHub holds.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { examplePayload, REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
 import { deployments, eventually, repo, replies, seedCheckRun, settled } from '../support/app-view.ts';
 
@@ -121,5 +124,41 @@ describe('a push to a pull request', () => {
     );
     expect(s.github.callsTo('checks/update')).toHaveLength(updates);
     expect(requestRuns(s, head)[0]).toMatchObject({ status: 'in_progress' });
+  }, 120_000);
+
+  test('concludes a request deferred to a window at once; the sweep still drops its ref when the window opens', async () => {
+    // Monday 1 March 2027, 07:00 UTC: an hour before production's window opens in Berlin.
+    const clock = join(mkdtempSync(join(tmpdir(), 'rollgate-clock-')), 'now');
+    writeFileSync(clock, '2027-03-01T07:00:00Z');
+    const s = (stand = await startAppStand({
+      config: `environments:
+  production:
+    windows:
+      - { days: Mon, hours: "09:00-10:00", timezone: Europe/Berlin }
+`,
+      env: { NODE_ENV: 'test', ROLLGATE_CLOCK_FILE: clock, ROLLGATE_SWEEP_INTERVAL_MS: '250' },
+    }));
+    const deferredRefs = () =>
+      [...repo(s).refs.keys()].filter((r) => r.startsWith('refs/rollgate/deferred/'));
+    const old = s.headSha;
+    expect((await say(s, '/deploy production')).reply).toMatch(/waits for its window/);
+    const [waiting] = requestRuns(s, old);
+    expect(waiting?.status).toBe('in_progress');
+    expect(deferredRefs()).toHaveLength(1);
+
+    const head = push(s);
+    expect(await s.send('pull_request', synchronize(s, old, head))).toBe(200);
+    await eventually(() => waiting?.status === 'completed', 'the deferred request check run to conclude');
+    expect(waiting?.conclusion).toBe('cancelled');
+    expect(waiting?.output.summary).toContain(`comment \`/deploy production\` again`);
+
+    writeFileSync(clock, '2027-03-01T08:00:05Z');
+    await eventually(() => deferredRefs().length === 0, 'the deferred ref to go');
+    await eventually(
+      () => replies(s).some((r) => /was cancelled: #\d+ has had a push since/.test(r)),
+      'the cancellation on the pull request',
+    );
+    expect(deployments(s)).toHaveLength(0);
+    expect(waiting).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
   }, 120_000);
 });
