@@ -2,8 +2,8 @@
  * A deploy request held by its gates, as people see it: the check run `rollgate / <env>` on the
  * commit, in progress with the gates' checklist while it waits, then concluded — rejected,
  * superseded by a push to the pull request, or carried out (the Deployment's own check run takes
- * over from there). Found again by its
- * `external_id` (`request:<comment id>`), so a repeat or another replica updates the same run.
+ * over from there). Found again by its `external_id` (`request:<comment id>`), so a repeat or
+ * another replica updates the same run.
  */
 import { checkRunName } from '../../src/github/check-runs.ts';
 import { cleanValue, code, mention } from '../../src/github/markdown.ts';
@@ -21,7 +21,6 @@ export type RequestState =
 
 /** The request check run's `external_id`: `request:<comment id>` of its `/deploy` comment. */
 export const requestExternalId = (request: RequestRecord): string => `request:${request.comment}`;
-const externalId = requestExternalId;
 
 function output(request: RequestRecord, state: RequestState): { title: string; summary: string } {
   const asked = `${code(request.version)} (\`${request.sha.slice(0, 7)}\`) to ${code(request.environment)}, asked by ${mention(request.requester)} in #${request.pull}.`;
@@ -92,7 +91,8 @@ export async function showRequest(io: GitHubIo, request: RequestRecord, state: R
       check_name: name,
       filter: 'all',
     });
-    return data.check_runs.find((r) => r.external_id === externalId(request) && byThisApp(io, r.app))?.id;
+    const id = requestExternalId(request);
+    return data.check_runs.find((r) => r.external_id === id && byThisApp(io, r.app))?.id;
   };
   const existing = await find();
   if (existing !== undefined) {
@@ -107,7 +107,7 @@ export async function showRequest(io: GitHubIo, request: RequestRecord, state: R
           ...io.repo,
           name,
           head_sha: request.sha,
-          external_id: externalId(request),
+          external_id: requestExternalId(request),
           ...fields,
           output: output(request, state),
         })
