@@ -2,6 +2,7 @@ import type { Probot } from 'probot';
 import { handleComment } from './handlers/comment.ts';
 import { handleDeploymentStatus } from './handlers/deployment-status.ts';
 import { handleProtectionRule } from './handlers/protection-rule.ts';
+import { handlePullPush } from './handlers/pull-push.ts';
 import { handleRelease } from './handlers/release.ts';
 
 /** The Rollgate GitHub App: wires webhook events to their handlers. */
@@ -10,4 +11,5 @@ export default function rollgate(app: Probot): void {
   app.on('deployment_status.created', handleDeploymentStatus);
   app.on('release.published', handleRelease);
   app.on('deployment_protection_rule.requested', handleProtectionRule);
+  app.on('pull_request.synchronize', handlePullPush);
 }

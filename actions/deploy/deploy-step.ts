@@ -3,9 +3,11 @@ import type { GateCheckAsk } from '../../src/deploy/gate-check.ts';
 import { parseDeploySpec, withNamespace, type ParsedDeployInputs } from '../../src/deploy/spec.ts';
 import {
   deploymentApproval,
+  disowned,
   gateAudit,
   gateRefusal,
   gateSummary,
+  parseAppSlug,
   parseGatesMode,
   type GateCheck,
   type GatesMode,
@@ -42,6 +44,7 @@ const DEPLOY_INPUTS = [
   'deployment-id',
   'health-deadline',
   'gates',
+  'app-slug',
 ] as const;
 
 /** Outputs the action documents as set on every run: set to these when a run fails before it knows better. */
@@ -88,6 +91,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
     raw['deployment-id'] === '' ? undefined : parseInteger('deployment-id', raw['deployment-id'], 1),
   );
   const gatesMode = inputs.check(() => parseGatesMode(raw.gates));
+  const appSlug = inputs.check(() => parseAppSlug(raw['app-slug']));
   inputs.throwIfAny();
   const checked = parsed as ParsedDeployInputs;
   const version = deployVersion(raw.version, event, checked.image, sha);
@@ -110,7 +114,12 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
   const github = raw.token === '' ? undefined : await connectGitHub(raw.token, env);
   const runUrl = core.workflowRunUrl(env);
 
-  const approval = deploymentApproval(env.GITHUB_EVENT_NAME ?? '', core.readEventPayload(env));
+  const approval = deploymentApproval(
+    env.GITHUB_EVENT_NAME ?? '',
+    core.readEventPayload(env),
+    appSlug as string,
+  );
+  if (approval?.kind === 'other-app' && gatesMode === 'enforce') core.warning(disowned(approval));
   const gates = await enforceGates(gatesMode as GatesMode, github, {
     environment: spec.environment,
     sha,
@@ -118,6 +127,7 @@ export async function deployStep(withHealthInputs: boolean): Promise<void> {
     actor: env.GITHUB_ACTOR ?? '',
     runId: env.GITHUB_RUN_ID ?? '',
     deploymentApproval: approval,
+    appSlug: appSlug as string,
     now: new Date(),
   });
 

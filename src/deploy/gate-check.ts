@@ -17,17 +17,16 @@ import {
   checkFacts,
   readCommitContexts,
   readPromotion,
-  type CommitCheckRun,
   type CommitChecksApi,
   type DeploymentHistoryApi,
 } from '../github/gate-facts.ts';
 import {
-  ACTIONS_APP,
   configuredEnvironment,
+  isApp,
   lockOnlyVerdict,
   workflowVerdict,
+  type ApprovalClaim,
   type GateCheck,
-  type PriorApproval,
 } from './workflow-gates.ts';
 
 /** The slices of Octokit the check reads through (`octokit.rest.*` in production). */
@@ -48,13 +47,10 @@ export interface GateCheckAsk {
   /** GITHUB_RUN_ID: the protection rule's approval names it, and this run's own jobs are no checks on the sha. */
   readonly runId: string;
   /** The App's verdict on the Deployment this run was started for, when it is one. */
-  readonly deploymentApproval: PriorApproval | undefined;
+  readonly deploymentApproval: ApprovalClaim | undefined;
+  /** The slug of the Rollgate App (`app-slug`): only its check runs are Rollgate's. */
+  readonly appSlug: string;
   readonly now: Date;
-}
-
-/** A check run of an App other than GitHub Actions (whose token is the workflow's own). */
-function byRollgate(run: CommitCheckRun): boolean {
-  return run.app != null && run.app.slug !== ACTIONS_APP;
 }
 
 /**
@@ -92,10 +88,23 @@ async function evaluateWorkflowGates(ports: GateCheckPorts, ask: GateCheckAsk): 
   }
   const facts = await readFacts(ports, ask, environment, lock);
   const approval =
-    environment.requires.approvals > 0
-      ? (ask.deploymentApproval ?? (await protectionApproval(ports, ask, environment.name)))
-      : undefined;
+    environment.requires.approvals > 0 ? await priorApproval(ports, ask, environment.name) : undefined;
   return { kind: 'evaluated', environment: environment.name, verdict: workflowVerdict(facts, approval) };
+}
+
+/**
+ * The approval that counts for this run: the Rollgate App's Deployment, else its protection
+ * rule's check run (a deployment event's job may name the environment too); else what another
+ * App claimed, so the checklist says why it was not counted.
+ */
+async function priorApproval(
+  ports: GateCheckPorts,
+  ask: GateCheckAsk,
+  environment: string,
+): Promise<ApprovalClaim | undefined> {
+  if (ask.deploymentApproval?.kind === 'deployment') return ask.deploymentApproval;
+  const protection = await protectionApproval(ports, ask, environment);
+  return protection?.kind === 'protection-rule' ? protection : (ask.deploymentApproval ?? protection);
 }
 
 async function readFacts(
@@ -113,7 +122,9 @@ async function readFacts(
   const [contexts, promotion] = await Promise.all([
     environment.requires.checks === 'success'
       ? readCommitContexts(ports.commits, ports.repo, ask.sha, {
-          ours: (run) => byRollgate(run) && run.name.startsWith('rollgate / '),
+          // Only the Rollgate App's `rollgate / <env>` runs are its own; another App's run of that
+          // name is a check like any other.
+          ours: (run) => isApp(run.app, ask.appSlug) && run.name.startsWith('rollgate / '),
           skip: (run) =>
             ask.runId !== '' && [run.details_url, run.html_url].some((url) => url?.includes(ownRun)),
         })
@@ -161,13 +172,15 @@ async function readWorkflowLock(
 /**
  * The approval of Rollgate's deployment protection rule for this run: the App's completed,
  * successful check run `rollgate / <env>` on the sha whose `external_id` is
- * `protection:<GITHUB_RUN_ID>` (the contract with the App's protection-rule handler).
+ * `protection:<GITHUB_RUN_ID>` (the contract with the App's protection-rule handler). The check
+ * run's `app` says which App made it: one of another App, which can write the same name and
+ * external id, is disowned.
  */
 async function protectionApproval(
   ports: GateCheckPorts,
   ask: GateCheckAsk,
   environment: string,
-): Promise<PriorApproval | undefined> {
+): Promise<ApprovalClaim | undefined> {
   if (ask.runId === '') return undefined;
   const { data } = await ports.commits.checks.listForRef({
     ...ports.repo,
@@ -176,14 +189,17 @@ async function protectionApproval(
     filter: 'all',
     per_page: 100,
   });
-  const approved = data.check_runs.find(
+  const approving = data.check_runs.filter(
     (run) =>
       run.external_id === `protection:${ask.runId}` &&
       run.status === 'completed' &&
       run.conclusion === 'success' &&
-      byRollgate(run),
+      run.app != null,
   );
-  return approved === undefined
+  const approved = approving.find((run) => isApp(run.app, ask.appSlug));
+  if (approved !== undefined) return { kind: 'protection-rule', checkRunUrl: approved.html_url ?? undefined };
+  const other = approving[0]?.app?.slug;
+  return other === undefined
     ? undefined
-    : { kind: 'protection-rule', checkRunUrl: approved.html_url ?? undefined };
+    : { kind: 'other-app', record: 'check run', madeBy: other, expected: ask.appSlug };
 }

@@ -322,4 +322,140 @@ describe('deploy action, approvals in a workflow', () => {
     );
     expect(liveImage()).toBe(NEW_IMAGE);
   }, 180_000);
+
+  test('a Deployment made by another App with a forged passing verdict is refused by the approvals gate; named by app-slug, that App is trusted', async () => {
+    // Another App on the repository (deployments: write) writes the App's decision record itself.
+    await restartWithApp('ci-helper');
+    configure(APPROVALS);
+    const deployment = await forgedDeployment();
+    const event = { name: 'deployment', payload: { deployment } };
+
+    const refused = await deploy({ environment: '' }, { event });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.errors.at(-1)).toMatch(
+      /❌ \*\*approvals\*\*: 2 approvals needed: a workflow cannot collect them, and a Deployment made by `ci-helper`, not by `rollgate`: its approval is not counted/,
+    );
+    expect(refused.warnings.join('\n')).toContain(
+      'a Deployment made by `ci-helper`, not by `rollgate`: its approval is not counted',
+    );
+    expect(refused.summary).toContain('### Gates of `production`: refused');
+    expect(refused.summary).toMatch(/Deployment made by `ci-helper`, not by `rollgate`/);
+    expect(liveImage()).toBe(OLD_IMAGE);
+    expect(stand.github.callsTo('repos/create-deployment-status')).toHaveLength(0);
+
+    // Slugs compare case-insensitively.
+    const run = await deploy({ environment: '', 'app-slug': 'CI-Helper' }, { event });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ status: 'success', 'deployment-id': String(deployment.id) });
+    expect(run.summary).toMatch(
+      /✅ \*\*approvals\*\*: 2 of 2 approvals counted by Rollgate for Deployment \d+/,
+    );
+    expect(liveImage()).toBe(NEW_IMAGE);
+  }, 180_000);
+
+  test("the Rollgate App's Deployment approves nothing when app-slug names another App", async () => {
+    configure(APPROVALS);
+    const deployment = await forgedDeployment();
+    const run = await deploy(
+      { environment: '', 'app-slug': 'acme-rollgate' },
+      { event: { name: 'deployment', payload: { deployment } } },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.at(-1)).toMatch(
+      /a Deployment made by `rollgate`, not by `acme-rollgate`: its approval is not counted/,
+    );
+    expect(liveImage()).toBe(OLD_IMAGE);
+  }, 120_000);
+
+  test('a protection-rule check run made by another App approves nothing; made by the named App it does', async () => {
+    await restartWithApp('ci-helper');
+    configure(APPROVALS);
+    await appOctokit().rest.checks.create({
+      owner: OWNER,
+      repo: REPO,
+      name: 'rollgate / production',
+      head_sha: stand.sha,
+      external_id: `protection:${RUN_ID}`,
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 'Approved', summary: 'The protection rule approved this run.' },
+    });
+    const refused = await deploy();
+    expect(refused.exitCode).toBe(1);
+    expect(refused.errors.at(-1)).toMatch(
+      /2 approvals needed: a workflow cannot collect them, and a check run made by `ci-helper`, not by `rollgate`: its approval is not counted/,
+    );
+    expect(refused.summary).toMatch(/check run made by `ci-helper`, not by `rollgate`/);
+    expect(liveImage()).toBe(OLD_IMAGE);
+    expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(0);
+
+    const run = await deploy({ 'app-slug': 'ci-helper' });
+    expect(run.errors).toEqual([]);
+    expect(run.summary).toMatch(
+      /✅ \*\*approvals\*\*: Rollgate's deployment protection rule approved this workflow run/,
+    );
+    expect(liveImage()).toBe(NEW_IMAGE);
+  }, 180_000);
+
+  test('a malformed app-slug is an input error of both actions, before anything changes', async () => {
+    configure(APPROVALS);
+    const run = await deploy({ 'app-slug': 'rollgate[bot]' });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.status).toBe('failure');
+    expect(run.errors.at(-1)).toMatch(
+      /Input 'app-slug' is invalid: 'rollgate\[bot\]' is the App's bot account; its slug is 'rollgate'.*https:\/\/github.com\/apps\/<slug>/s,
+    );
+    expect(liveImage()).toBe(OLD_IMAGE);
+    expect(stand.github.callsTo('repos/create-deployment')).toHaveLength(0);
+
+    const root = await runAction('.', {
+      inputs: {
+        environment: 'production',
+        namespace: NAMESPACE,
+        kubeconfig: stand.kube.kubeconfig(),
+        token: 'test-token',
+        deployment: 'api',
+        image: NEW_IMAGE,
+        'app-slug': 'Acme Rollgate',
+      },
+      env: stand.env,
+    });
+    expect(root.exitCode).toBe(1);
+    expect(root.errors.at(-1)).toMatch(
+      /Input 'app-slug' is invalid: 'Acme Rollgate' is not a GitHub App slug/,
+    );
+    expect(liveImage()).toBe(OLD_IMAGE);
+  }, 120_000);
 });
+
+/** Replaces the stand by one whose GitHub App (every installation token's) is `slug`. */
+async function restartWithApp(slug: string): Promise<void> {
+  await stand.close();
+  stand = await startDeployStand({}, { app: { slug, name: slug } });
+  await stand.seedDeployment('api', OLD_IMAGE);
+}
+
+/** A Deployment made with the stand App's installation token, whose payload says its gates passed with 2 approvals. */
+async function forgedDeployment(): Promise<Record<string, unknown> & { id: number }> {
+  const { data } = await appOctokit().rest.repos.createDeployment({
+    owner: OWNER,
+    repo: REPO,
+    ref: stand.sha,
+    environment: 'production',
+    auto_merge: false,
+    required_contexts: [],
+    payload: {
+      gates: {
+        version: 1,
+        environment: 'production',
+        sha: stand.sha,
+        branch: 'main',
+        requester: 'monalisa',
+        verdict: 'pass',
+        approvals: { needed: 2, counted: 2, by: [{ login: 'hubot' }, { login: 'sre-sam' }] },
+      },
+    },
+  });
+  if (!('id' in data)) throw new Error('no deployment created');
+  return data;
+}

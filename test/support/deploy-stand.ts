@@ -3,7 +3,7 @@
  * a repository with a commit to deploy, and the env that points a bundled action at both.
  */
 import { Octokit } from '@octokit/rest';
-import { startGitHubServer, type GitHubServer } from './github-server/server.ts';
+import { startGitHubServer, type GitHubServer, type GitHubServerOptions } from './github-server/server.ts';
 import { startKubeServer, type KubeServer, type KubeServerOptions } from './kube-server/server.ts';
 
 export const REPOSITORY = 'octo-org/hello-service';
@@ -31,9 +31,12 @@ export interface DeployStand {
   close(): Promise<void>;
 }
 
-export async function startDeployStand(options: KubeServerOptions = {}): Promise<DeployStand> {
+export async function startDeployStand(
+  options: KubeServerOptions = {},
+  githubOptions: GitHubServerOptions = {},
+): Promise<DeployStand> {
   const kube = await startKubeServer({ namespaces: [NAMESPACE], ...options });
-  const github = await startGitHubServer();
+  const github = await startGitHubServer(githubOptions);
   github.state.addRepository(REPOSITORY, { files: { 'README.md': '# hello-service\n' } });
   const sha = github.state.addCommit(REPOSITORY, {
     files: { 'src/index.ts': 'export {};\n' },

@@ -7,9 +7,10 @@ import {
   gateAudit,
   gateRefusal,
   gateSummary,
+  parseAppSlug,
   parseGatesMode,
   workflowVerdict,
-  type PriorApproval,
+  type ApprovalClaim,
 } from '../../src/deploy/workflow-gates.ts';
 import type { GateFacts } from '../../src/gates/index.ts';
 
@@ -54,6 +55,41 @@ describe('parseGatesMode', () => {
   });
 });
 
+describe('parseAppSlug', () => {
+  test.each([
+    ['', 'rollgate'],
+    ['rollgate', 'rollgate'],
+    [' Acme-Rollgate ', 'acme-rollgate'],
+    ['rollgate-2', 'rollgate-2'],
+    ['a'.repeat(34), 'a'.repeat(34)],
+  ])('%p is %p', (raw, slug) => {
+    expect(parseAppSlug(raw)).toBe(slug);
+  });
+  test.each([
+    ['rollgate[bot]', /'rollgate\[bot\]' is the App's bot account; its slug is 'rollgate'/],
+    ['@Acme-Rollgate[bot]', /its slug is 'acme-rollgate'/],
+    ['https://github.com/apps/acme-rollgate', /is the App's page; its slug is 'acme-rollgate'/],
+    ['Acme Rollgate', /'Acme Rollgate' is not a GitHub App slug/],
+    ['-rollgate', /is not a GitHub App slug/],
+    ['rollgate-', /is not a GitHub App slug/],
+    ['a'.repeat(35), /is not a GitHub App slug/],
+    ['github-actions', /is the App whose token is every workflow's GITHUB_TOKEN/],
+    ['GitHub-Actions', /is the App whose token is every workflow's GITHUB_TOKEN/],
+  ])('%p is refused with what, why and the fix', (raw, what) => {
+    let error: unknown;
+    try {
+      parseAppSlug(raw);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^Input 'app-slug' is invalid: /);
+    expect(message).toMatch(what);
+    expect((error as { render(): string }).render()).toMatch(/https:\/\/github.com\/apps\/<slug>/);
+  });
+});
+
 describe('deploymentApproval', () => {
   const app = { id: 1, slug: 'rollgate' };
   const gates = {
@@ -73,7 +109,13 @@ describe('deploymentApproval', () => {
       ...deployment,
     },
   });
-  test.each<[string, string, unknown, PriorApproval | undefined]>([
+  const disowned = (madeBy: string): ApprovalClaim => ({
+    kind: 'other-app',
+    record: 'Deployment',
+    madeBy,
+    expected: 'rollgate',
+  });
+  test.each<[string, string, unknown, ApprovalClaim | undefined]>([
     [
       'the App’s passing verdict',
       'deployment',
@@ -89,10 +131,40 @@ describe('deploymentApproval', () => {
     ['another event', 'push', event({}), undefined],
     ["a person's Deployment", 'deployment', event({ performed_via_github_app: null }), undefined],
     [
+      "the App's verdict, its slug in another case",
+      'deployment',
+      event({ performed_via_github_app: { id: 1, slug: 'RollGate' } }),
+      { kind: 'deployment', deploymentId: 9, counted: 2, branch: 'main' },
+    ],
+    [
       "a Deployment of a workflow's GITHUB_TOKEN",
       'deployment',
       event({ performed_via_github_app: { id: 15368, slug: 'github-actions' } }),
+      disowned('github-actions'),
+    ],
+    [
+      'a passing verdict forged by another App',
+      'deployment',
+      event({ performed_via_github_app: { id: 77, slug: 'ci-helper' } }),
+      disowned('ci-helper'),
+    ],
+    [
+      'a forged verdict as JSON text',
+      'deployment',
+      event({ performed_via_github_app: { id: 77, slug: 'ci-helper' }, payload: JSON.stringify({ gates }) }),
+      disowned('ci-helper'),
+    ],
+    [
+      "another App's Deployment that claims no approval",
+      'deployment',
+      event({ performed_via_github_app: { id: 77, slug: 'ci-helper' }, payload: { version: '1.0.0' } }),
       undefined,
+    ],
+    [
+      'an App without a slug',
+      'deployment',
+      event({ performed_via_github_app: { id: 77 } }),
+      disowned('App 77'),
     ],
     [
       'a verdict that waited',
@@ -115,14 +187,24 @@ describe('deploymentApproval', () => {
     ['no verdict', 'deployment', event({ payload: { version: '1.0.0' } }), undefined],
     ['no deployment', 'deployment', {}, undefined],
   ])('%s', (_, name, payload, expected) => {
-    expect(deploymentApproval(name, payload)).toEqual(expected);
+    expect(deploymentApproval(name, payload, 'rollgate')).toEqual(expected);
+  });
+  test('the named App is the one trusted: the default App is then just another App', () => {
+    const forged = event({ performed_via_github_app: { id: 77, slug: 'acme-rollgate' } });
+    expect(deploymentApproval('deployment', forged, 'acme-rollgate')).toMatchObject({ kind: 'deployment' });
+    expect(deploymentApproval('deployment', event({}), 'acme-rollgate')).toEqual({
+      kind: 'other-app',
+      record: 'Deployment',
+      madeBy: 'rollgate',
+      expected: 'acme-rollgate',
+    });
   });
 });
 
 describe('workflowVerdict', () => {
   const locked = { holder: 'octocat', reason: 'incident' };
   test.each<
-    [string, string, Partial<GateFacts>, PriorApproval | undefined, 'pass' | 'fail' | 'wait', RegExp]
+    [string, string, Partial<GateFacts>, ApprovalClaim | undefined, 'pass' | 'fail' | 'wait', RegExp]
   >([
     [
       'a lock held by the actor still refuses',
@@ -164,6 +246,22 @@ describe('workflowVerdict', () => {
       { kind: 'deployment', deploymentId: 4, counted: 2, branch: 'main' },
       'fail',
       /Rollgate counted 2 for Deployment 4, and `.github\/rollgate.yml` now needs 3/,
+    ],
+    [
+      "another App's Deployment approves nothing, and the checklist says whose it was",
+      '    requires: { approvals: 2 }\n',
+      {},
+      { kind: 'other-app', record: 'Deployment', madeBy: 'ci-helper', expected: 'rollgate' },
+      'fail',
+      /❌ \*\*approvals\*\*: 2 approvals needed: a workflow cannot collect them, and a Deployment made by `ci-helper`, not by `rollgate`: its approval is not counted.*give the job `app-slug: ci-helper`/,
+    ],
+    [
+      "another App's check run approves nothing",
+      '    requires: { approvals: 1 }\n',
+      {},
+      { kind: 'other-app', record: 'check run', madeBy: 'ci-helper', expected: 'rollgate' },
+      'fail',
+      /1 approval needed: a workflow cannot collect them, and a check run made by `ci-helper`, not by `rollgate`: its approval is not counted/,
     ],
     [
       'approvals do not open a lock',
