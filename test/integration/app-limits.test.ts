@@ -118,7 +118,8 @@ describe('per-installation limits', () => {
       other.pullNumber,
     );
     expect(await settled(s, 'other-org/other-service', commentId)).toEqual(['eyes', 'rocket']);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Not held for the minute octo-org's budget needs to come back (62 s).
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(s.github.state.seeded('other-org/other-service').deployments.size).toBe(1);
 
     // Meanwhile octo-org stayed within its budget and is still waiting for tokens.

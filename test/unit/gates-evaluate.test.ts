@@ -127,7 +127,9 @@ describe('branch gate', () => {
   test('a pattern built to backtrack is answered at once', () => {
     const started = performance.now();
     expect(branchMatches(`${'*a'.repeat(40)}b`, 'a'.repeat(250))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(200);
+    // A bound on the algorithm, not a speed target: a backtracking match of this pattern takes
+    // longer than the age of the universe, a linear one microseconds.
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   const environment = production('branches: [main, "release/*"]');

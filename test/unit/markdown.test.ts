@@ -115,11 +115,13 @@ describe('cleanValue: one line, capped by code points, never a broken surrogate 
     expect(cleanValue('ok\u{e0041}\u{e0042}')).toBe('ok');
   });
 
-  test('a megabyte costs what a short value costs: under 20 ms for 1 MB of invisibles', () => {
+  test('a megabyte of invisibles is cut in linear time (a quadratic scan would take minutes)', () => {
     const huge = '\u200b'.repeat(1_000_000) + 'tail';
     const started = performance.now();
     const capped = cleanValue(huge);
-    expect(performance.now() - started).toBeLessThan(20);
+    // A bound on the algorithm, not a speed target (those are in `npm run bench`): linear work
+    // over 1 MB takes milliseconds even on a loaded machine, quadratic work takes minutes.
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(capped).toBe('…');
   });
 
