@@ -3,6 +3,7 @@ import { handleComment } from './handlers/comment.ts';
 import { handleDeploymentStatus } from './handlers/deployment-status.ts';
 import { handleProtectionRule } from './handlers/protection-rule.ts';
 import { handleRelease } from './handlers/release.ts';
+import { handleRequestedAction } from './handlers/release-approval.ts';
 
 /** The Rollgate GitHub App: wires webhook events to their handlers. */
 export default function rollgate(app: Probot): void {
@@ -10,4 +11,5 @@ export default function rollgate(app: Probot): void {
   app.on('deployment_status.created', handleDeploymentStatus);
   app.on('release.published', handleRelease);
   app.on('deployment_protection_rule.requested', handleProtectionRule);
+  app.on('check_run.requested_action', handleRequestedAction);
 }
