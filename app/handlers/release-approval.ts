@@ -31,6 +31,7 @@ import {
   type ReleaseRequest,
   type ReleaseRun,
 } from './release-request.ts';
+import { releaseStanding } from './release-standing.ts';
 
 export async function handleRequestedAction(context: Context<'check_run.requested_action'>): Promise<void> {
   const { check_run: checkRun, requested_action: action, sender } = context.payload;
@@ -120,6 +121,18 @@ async function takeVerdict(
   if (identifier === REJECT) {
     io.log.info({ checkRun: run.id, by: user }, `release ${request.tag} to ${request.environment} rejected`);
     await showReleaseRequest(io, request, { kind: 'rejected', by: user, verdict: evaluateGates(facts) }, run);
+    return;
+  }
+  // The last approval of a release deleted since, or overtaken by a newer one, must not deploy it.
+  const standing = await releaseStanding(io, request);
+  if (standing.kind === 'gone') {
+    io.log.info({ checkRun: run.id, by: user }, `release ${request.tag} not deployed: ${standing.why}`);
+    await showReleaseRequest(
+      io,
+      request,
+      { kind: 'dropped', why: standing.why, conclusion: standing.conclusion },
+      run,
+    );
     return;
   }
   const approved: ReleaseRequest = {

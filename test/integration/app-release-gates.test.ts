@@ -200,6 +200,28 @@ describe('approvals make a release a pending request', () => {
     expect(releaseRun(s, id)?.output.text).toMatch(/"by":"sre\\u002dsam"/);
   }, 120_000);
 
+  test('approving an older release after a newer one went out does not deploy it', async () => {
+    const { s } = await start(APPROVED);
+    // GitHub's own times (the test server's clock), as published_at and created_at are.
+    const older = await publish(s, 'v3.0.0', new Date(Date.now() - 120_000).toISOString());
+    const newer = await publish(s, 'v3.1.0', new Date(Date.now() - 60_000).toISOString());
+    await eventually(
+      () =>
+        releaseRun(s, older.id)?.status === 'in_progress' &&
+        releaseRun(s, newer.id)?.status === 'in_progress',
+      'both pending release requests',
+    );
+    const approve = async (release: number) =>
+      s.send('check_run', requestedActionEvent(s, releaseRun(s, release)!.id, 'approve', 'sre-sam'));
+    await approve(newer.id);
+    await eventually(() => releaseRun(s, newer.id)?.status === 'completed', 'the newer release deployed');
+    await approve(older.id);
+    await eventually(() => releaseRun(s, older.id)?.status === 'completed', 'the older release decided');
+    expect(releaseRun(s, older.id)).toMatchObject({ conclusion: 'neutral' });
+    expect(releaseRun(s, older.id)?.output.summary).toMatch(/another release went out to `staging`/);
+    expect(deployments(s).map((d) => (d.payload as { release: number }).release)).toEqual([newer.id]);
+  }, 120_000);
+
   test('Reject by an approver ends the request: the check run fails and nothing is deployed', async () => {
     const { s } = await start(APPROVED);
     const { id } = await publish(s, 'v3.0.0', START);
