@@ -200,6 +200,37 @@ describe('approvals make a release a pending request', () => {
     expect(releaseRun(s, id)?.output.text).toMatch(/"by":"sre\\u002dsam"/);
   }, 120_000);
 
+  test('approved during a freeze, it is deferred with its approval kept on the check run, and deployed when the freeze ends', async () => {
+    const { s, setClock } = await start(`environments:
+  staging:
+    auto_deploy: [release]
+    requires:
+      approvals: 1
+      approvers: [monalisa]
+    freezes:
+      - { from: 2027-03-01, to: 2027-03-01, reason: Launch day }
+`);
+    const { id } = await publish(s, 'v4.0.0', START);
+    await eventually(() => releaseRun(s, id)?.actions.length === 2, 'the pending release request');
+    expect(releaseRun(s, id)?.output.summary).toMatch(/⏳ \*\*freeze\*\*/);
+    expect(
+      await s.send('check_run', requestedActionEvent(s, releaseRun(s, id)!.id, 'approve', 'monalisa')),
+    ).toBe(200);
+    await eventually(() => deferredRefs(s).length === 1, 'the approved release deferred');
+    expect(releaseRun(s, id)).toMatchObject({ status: 'in_progress', actions: [] });
+    expect(releaseRun(s, id)?.output.summary).toMatch(/deploys it by itself at 2027-03-02T00:00:00\.000Z/);
+    expect(deployments(s)).toHaveLength(0);
+
+    // The approval is read back from the check run by whichever process sweeps.
+    await s.restart();
+    setClock('2027-03-02T00:00:05Z');
+    await eventually(() => deployments(s).length > 0, 'the release deployed after the freeze', 20_000);
+    const payload = deployments(s)[0]?.payload as { release: number; gates: { verdict: string } };
+    expect(payload).toMatchObject({ release: id, gates: { verdict: 'pass' } });
+    await eventually(() => releaseRun(s, id)?.status === 'completed', 'the request concluded');
+    expect(releaseRun(s, id)?.conclusion).toBe('success');
+  }, 120_000);
+
   test('approving an older release after a newer one went out does not deploy it', async () => {
     const { s } = await start(APPROVED);
     // GitHub's own times (the test server's clock), as published_at and created_at are.
@@ -260,6 +291,9 @@ describe('a protection rule waiting on a window', () => {
     expect(waiting.state).toBe('waiting');
     expect(waiting.reports.at(-1)).toMatch(/window/);
 
+    // Answered after a restart, by exactly one of two App processes.
+    await s.restart();
+    await s.replica();
     setClock('2027-03-01T08:00:05Z');
     const rule = await eventually(() => {
       const view = s.github.state.protectionRuleOf(REPOSITORY, runId);
