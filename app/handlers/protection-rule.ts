@@ -208,7 +208,8 @@ export async function answerWaitingRules(
  * ref `deferred` was taken by this replica's compare-and-swap, so no other evaluates it now): the
  * gates are evaluated again and the job approved, rejected, or — the window moved, a freeze was
  * added — deferred to the new opening. A rule decided meanwhile (a redelivery, `/reject`) or whose
- * check run is gone is left alone; the ref goes either way.
+ * check run is gone is left alone, and its ref goes; with an unreadable configuration the ref stays
+ * for a later round.
  */
 export async function answerDeferredRule(
   io: GitHubIo,
