@@ -4,6 +4,7 @@ import { handleDeploymentStatus } from './handlers/deployment-status.ts';
 import { handleProtectionRule } from './handlers/protection-rule.ts';
 import { handlePullPush } from './handlers/pull-push.ts';
 import { handleRelease } from './handlers/release.ts';
+import { handleRequestedAction } from './handlers/release-approval.ts';
 
 /** The Rollgate GitHub App: wires webhook events to their handlers. */
 export default function rollgate(app: Probot): void {
@@ -12,4 +13,5 @@ export default function rollgate(app: Probot): void {
   app.on('release.published', handleRelease);
   app.on('deployment_protection_rule.requested', handleProtectionRule);
   app.on('pull_request.synchronize', handlePullPush);
+  app.on('check_run.requested_action', handleRequestedAction);
 }

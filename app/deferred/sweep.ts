@@ -1,5 +1,6 @@
 /**
- * Carries out deploy requests deferred to a window's opening or a freeze's end. Every replica
+ * Carries out deploy requests deferred to a window's opening or a freeze's end — a `/deploy`, a
+ * release's auto-deploy (`release-sweep.ts`), a workflow job held by the protection rule. Every replica
  * sweeps on its own rounds (and when woken at an opening, `wake.ts`): each installation's
  * repositories, their `refs/rollgate/deferred/…` refs, and each due request taken by a
  * compare-and-swap (`src/github/deferred-refs.ts`), so exactly one replica carries it out — and
@@ -13,7 +14,7 @@ import {
   listDeferred,
   takeDeferred,
 } from '../../src/github/deferred-refs.ts';
-import type { DeferredRef } from '../../src/github/deferred-refs.ts';
+import type { DeferredCommand, DeferredRef } from '../../src/github/deferred-refs.ts';
 import { code, mention } from '../../src/github/markdown.ts';
 import { loadConfig } from '../config-loader.ts';
 import { refusePull, type PullFacts } from '../decisions/deploy.ts';
@@ -23,6 +24,8 @@ import { readGateRecords } from '../handlers/gate-records.ts';
 import { gitHubIo, type GitHubIo } from '../handlers/github-io.ts';
 import { showRequest } from '../handlers/pending-request.ts';
 import { requestOrder } from '../handlers/request-order.ts';
+import { answerDeferredRule } from '../handlers/protection-rule.ts';
+import { carryOutRelease } from './release-sweep.ts';
 import { onWake } from './wake.ts';
 
 export interface SweepOptions {
@@ -81,16 +84,24 @@ async function sweepAll(probot: Probot, options: SweepOptions): Promise<void> {
 
 async function sweepRepository(io: GitHubIo, options: SweepOptions): Promise<void> {
   const now = options.now();
-  for (const deferred of await listDeferred(io.git, io.repo)) {
+  const all = await listDeferred(io.git, io.repo);
+  for (const deferred of all) {
     if (!isDue(deferred.record, now)) continue;
     if (!(await takeDeferred(io.git, io.repo, deferred, now))) continue;
-    await carryOut(io, deferred, options);
+    const { record } = deferred;
+    if (record.kind === 'release') await carryOutRelease(io, deferred, record, all, options.now);
+    else if (record.kind === 'protection') await answerDeferredRule(io, deferred, record, options.now);
+    else await carryOut(io, deferred, record, options);
   }
 }
 
 /** What a deferred request comes to now that its time has come; the ref goes in every case but one (deferred again). */
-async function carryOut(io: GitHubIo, deferred: DeferredRef, options: SweepOptions): Promise<void> {
-  const { record } = deferred;
+async function carryOut(
+  io: GitHubIo,
+  deferred: DeferredRef,
+  record: DeferredCommand,
+  options: SweepOptions,
+): Promise<void> {
   const { data: pr } = await io.octokit.rest.pulls.get({ ...io.repo, pull_number: record.pull });
   const pull: PullFacts = {
     number: pr.number,

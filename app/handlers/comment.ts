@@ -179,7 +179,7 @@ async function readPhase(
   };
 }
 
-async function readPermission(io: GitHubIo, username: string): Promise<PermissionFacts> {
+export async function readPermission(io: GitHubIo, username: string): Promise<PermissionFacts> {
   try {
     const { data } = await io.octokit.rest.repos.getCollaboratorPermissionLevel({ ...io.repo, username });
     return { roleName: data.role_name, permission: data.permission };

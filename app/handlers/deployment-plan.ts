@@ -129,9 +129,10 @@ export async function deployThroughGates(
     if (verdict.state === 'fail')
       return { kind: 'refused', message: `${code(order.environment)} refuses this deploy:\n\n${checklist}` };
     if (verdict.state === 'wait') {
+      // Every gated order can wait: a `/deploy` on its pull request, a release on its check run.
       const awaitsApproval = verdict.gates.some((g) => g.gate === 'approvals' && g.state === 'waiting');
-      if (awaitsApproval && order.pullNumber !== undefined) return { kind: 'pending', sha, verdict };
-      if (verdict.timeOnly && verdict.nextOpening !== undefined && order.pullNumber !== undefined)
+      if (awaitsApproval) return { kind: 'pending', sha, verdict };
+      if (verdict.timeOnly && verdict.nextOpening !== undefined)
         return { kind: 'deferred', sha, verdict, opensAt: verdict.nextOpening };
       return {
         kind: 'refused',

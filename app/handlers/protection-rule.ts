@@ -3,8 +3,10 @@
  * where the App is enabled waits until the App answers `deployment_protection_rule.requested`
  * (PRODUCT.md §3 "Gates"; PLATFORM-NOTES.md "Custom deployment protection rules"). The same gates
  * as `/deploy` are evaluated over facts read from GitHub; a pass approves the job, a failure
- * rejects it, and a gate that waits (approvals) gets a status report and is answered when an
- * `/approve` or `/reject` arrives (`answerWaitingRules`), never by polling.
+ * rejects it, and a gate that waits gets a status report and is answered when it changes: approvals
+ * when an `/approve` or `/reject` arrives (`answerWaitingRules`); a window or a freeze at its
+ * opening, by the sweep of deferred requests (`answerDeferredRule`), which finds the rule from a
+ * ref `refs/rollgate/deferred/protection-<run id>-<env>` kept while only time holds the job.
  *
  * Each answer also leaves a check run `rollgate / <env>` on the sha with `external_id`
  * `protection:<run_id>`: `in_progress` while the rule waits, then `success` or `failure`. That run
@@ -31,6 +33,14 @@ import { readContexts } from './deployment-plan.ts';
 import { readEnvironmentState } from './environment-state.ts';
 import { readGateFacts } from './gate-facts.ts';
 import { readGateRecords, type GateRecords, type VerdictRecord } from './gate-records.ts';
+import { now as clockNow } from '../clock.ts';
+import {
+  deferRequest,
+  dropDeferred,
+  type DeferredRef,
+  type DeferredRule,
+} from '../../src/github/deferred-refs.ts';
+import { wakeAt } from '../deferred/wake.ts';
 import { byThisApp, gitHubIo, type GitHubIo } from './github-io.ts';
 
 /** What a waiting rule's check run keeps, so that a later `/approve` can answer it. */
@@ -193,13 +203,74 @@ export async function answerWaitingRules(
   }
 }
 
+/**
+ * The sweep's turn for a rule that only a window or a freeze held, now that its time came (the
+ * ref `deferred` was taken by this replica's compare-and-swap, so no other evaluates it now): the
+ * gates are evaluated again and the job approved, rejected, or — the window moved, a freeze was
+ * added — deferred to the new opening. A rule decided meanwhile (a redelivery, `/reject`) or whose
+ * check run is gone is left alone, and its ref goes; with an unreadable configuration the ref stays
+ * for a later round.
+ */
+export async function answerDeferredRule(
+  io: GitHubIo,
+  deferred: DeferredRef,
+  record: DeferredRule,
+  now: () => number,
+): Promise<void> {
+  let config: RollgateConfig;
+  try {
+    config = await loadConfig({ octokit: io.octokit, repo: () => io.repo });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The ref stays: once this take is stale (STALE_TAKE_MS) a later sweep tries again, by when
+    // the file may be fixed; the job keeps waiting meanwhile rather than being answered blind.
+    io.log.warn(
+      { runId: record.runId },
+      'deferred protection rule not evaluated: .github/rollgate.yml cannot be read; tried again later',
+    );
+    return;
+  }
+  const environment = findEnvironment(config, record.environment);
+  const run =
+    environment === undefined
+      ? undefined
+      : await findRuleRun(io, record.sha, checkRunName(environment.name), record.runId);
+  const rule =
+    run === undefined || run.status === 'completed'
+      ? undefined
+      : parseRuleMarker(run.output.text, record.runId);
+  if (environment === undefined || rule === undefined) {
+    io.log.info(
+      { runId: record.runId },
+      'deferred protection rule decided meanwhile or gone: nothing to answer',
+    );
+    await dropDeferred(io.git, io.repo, deferred.ref);
+    return;
+  }
+  const replaced = { again: false };
+  await evaluateAndAnswer(io, environment, record.sha, rule, undefined, {
+    now,
+    defer: async (again, tree) => {
+      replaced.again = true;
+      await dropDeferred(io.git, io.repo, deferred.ref);
+      await deferRequest(io.git, io.repo, again, tree);
+    },
+  });
+  if (!replaced.again) await dropDeferred(io.git, io.repo, deferred.ref);
+}
+
+/** How a rule that only time holds is kept for the sweep; the sweep replaces the ref it took. */
+type DeferRule = (record: DeferredRule, tree: string) => Promise<void>;
+
 async function evaluateAndAnswer(
   io: GitHubIo,
   environment: EnvironmentConfig,
   sha: string,
   rule: RuleRecord,
   taken: VerdictRecord | undefined,
+  options: { readonly defer?: DeferRule; readonly now?: () => number } = {},
 ): Promise<void> {
+  const now = options.now ?? clockNow;
   const [state, contexts, records] = await Promise.all([
     readEnvironmentState(io.git, io.repo, [environment.name]),
     environment.requires.checks === 'success' ? readContexts(io, sha).then(ownJobsAside) : undefined,
@@ -208,7 +279,7 @@ async function evaluateAndAnswer(
   const withTaken: GateRecords =
     taken === undefined
       ? records
-      : { ...records, verdicts: [...records.verdicts, { ...taken, at: new Date() }] };
+      : { ...records, verdicts: [...records.verdicts, { ...taken, at: new Date(now()) }] };
   const facts = await readGateFacts(io, {
     environment,
     sha,
@@ -217,7 +288,7 @@ async function evaluateAndAnswer(
     lock: state.locks.get(environment.name),
     records: withTaken,
     contexts,
-    now: new Date(),
+    now: new Date(now()),
   });
   const verdict = evaluateGates(facts);
   // The audit trail: one structured line per decision, as deployThroughGates writes for /deploy.
@@ -241,6 +312,20 @@ async function evaluateAndAnswer(
     }
     const outcome = await reportProtectionStatus(io.octokit, { ...target, comment: text });
     logOutcome(io, rule, 'report', outcome);
+    if (verdict.timeOnly && verdict.nextOpening !== undefined) {
+      // Only a window or a freeze holds the job: no event will come at its opening, so the sweep
+      // of deferred requests evaluates the rule again then.
+      const { data: commit } = await io.octokit.rest.git.getCommit({ ...io.repo, commit_sha: sha });
+      const record: DeferredRule = {
+        kind: 'protection',
+        environment: environment.name,
+        sha,
+        runId: rule.runId,
+        opensAt: verdict.nextOpening.toISOString(),
+      };
+      await (options.defer ?? ((r, tree) => deferRequest(io.git, io.repo, r, tree)))(record, commit.tree.sha);
+      wakeAt(verdict.nextOpening.getTime());
+    }
     return;
   }
   await decide(

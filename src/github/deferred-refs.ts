@@ -1,20 +1,21 @@
 /**
  * Deploy requests deferred to a window's opening (or a freeze's end), kept in GitHub as refs so any
- * replica finds them and a restart loses none: `refs/rollgate/deferred/<comment id>`, on a commit
- * whose message holds the record (on the tree of the commit to deploy, which exists). Due requests
- * are taken by a compare-and-swap — a child commit saying who took it and when, moved to with
- * `force: false`, which GitHub performs only as a fast-forward — so of two replicas exactly one
- * carries a request out; one that crashed after taking it is taken again once the take is stale.
+ * replica finds them and a restart loses none. This module is the one place that knows their names:
+ * `refs/rollgate/deferred/<comment id>` for a `/deploy`, `refs/rollgate/deferred/release-<release
+ * id>-<env>` for a release's auto-deploy, `refs/rollgate/deferred/protection-<run id>-<env>` for a
+ * workflow job held by the protection rule — a comment id is all digits, so the names never
+ * collide. Each ref is on a commit whose message holds the record (on the tree of the commit to
+ * deploy, which exists). Due requests are taken by a compare-and-swap — a child commit saying who
+ * took it and when, moved to with `force: false`, which GitHub performs only as a fast-forward — so
+ * of two replicas exactly one carries a request out; one that crashed after taking it is taken
+ * again once the take is stale.
  */
 import type { GitRefsApi } from './environment-refs.ts';
-import { isAlreadyExists, isMissingRef, isNotFastForward } from './environment-refs.ts';
+import { environmentKey, isAlreadyExists, isMissingRef, isNotFastForward } from './environment-refs.ts';
 import type { Repo } from './deployments.ts';
 
-export interface DeferredRecord {
+interface DeferredFields {
   readonly environment: string;
-  readonly pull: number;
-  /** The `/deploy` comment whose request (gate-records) this is. */
-  readonly comment: number;
   readonly sha: string;
   /** When the gates are expected to open (ISO 8601). */
   readonly opensAt: string;
@@ -22,6 +23,30 @@ export interface DeferredRecord {
   readonly takenAt?: string;
 }
 
+/** A `/deploy` on a pull request (records written before `kind` existed have none). */
+export interface DeferredCommand extends DeferredFields {
+  readonly kind?: 'comment';
+  readonly pull: number;
+  /** The `/deploy` comment whose request (gate-records) this is. */
+  readonly comment: number;
+}
+
+/** A published release's auto-deploy to one environment. */
+export interface DeferredRelease extends DeferredFields {
+  readonly kind: 'release';
+  readonly release: number;
+  readonly tag: string;
+  /** When the release was published (ISO 8601): a release published later supersedes it. */
+  readonly publishedAt: string;
+}
+
+/** A workflow job waiting on the custom deployment protection rule of one environment. */
+export interface DeferredRule extends DeferredFields {
+  readonly kind: 'protection';
+  readonly runId: number;
+}
+
+export type DeferredRecord = DeferredCommand | DeferredRelease | DeferredRule;
 export interface DeferredRef {
   readonly ref: string;
   readonly commit: string;
@@ -47,15 +72,34 @@ function parseRecord(text: string): DeferredRecord | undefined {
   const r = value as Record<string, unknown>;
   if (typeof r.environment !== 'string' || typeof r.sha !== 'string' || typeof r.opensAt !== 'string')
     return undefined;
-  if (typeof r.pull !== 'number' || typeof r.comment !== 'number') return undefined;
-  return {
+  const fields: DeferredFields = {
     environment: r.environment,
-    pull: r.pull,
-    comment: r.comment,
     sha: r.sha,
     opensAt: r.opensAt,
     ...(typeof r.takenAt === 'string' ? { takenAt: r.takenAt } : {}),
   };
+  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+  if (r.kind === 'release') {
+    if (!whole(r.release) || typeof r.tag !== 'string' || typeof r.publishedAt !== 'string') return undefined;
+    return { ...fields, kind: 'release', release: r.release, tag: r.tag, publishedAt: r.publishedAt };
+  }
+  if (r.kind === 'protection')
+    return whole(r.runId) ? { ...fields, kind: 'protection', runId: r.runId } : undefined;
+  if (r.kind !== undefined && r.kind !== 'comment') return undefined;
+  if (!whole(r.pull) || !whole(r.comment)) return undefined;
+  return { ...fields, pull: r.pull, comment: r.comment };
+}
+
+/** The ref a deferred request is kept in (`refs/rollgate/deferred/…`). */
+export function deferredRef(record: DeferredRecord): string {
+  switch (record.kind) {
+    case 'release':
+      return `refs/${NAMESPACE}release-${record.release}-${environmentKey(record.environment)}`;
+    case 'protection':
+      return `refs/${NAMESPACE}protection-${record.runId}-${environmentKey(record.environment)}`;
+    default:
+      return `refs/${NAMESPACE}${record.comment}`;
+  }
 }
 
 /** Defers a request: idempotent (a request deferred already stays as it is). */
@@ -67,7 +111,7 @@ export async function deferRequest(
 ): Promise<void> {
   const { data: commit } = await api.createCommit({ ...repo, tree, parents: [], message: message(record) });
   try {
-    await api.createRef({ ...repo, ref: `refs/${NAMESPACE}${record.comment}`, sha: commit.sha });
+    await api.createRef({ ...repo, ref: deferredRef(record), sha: commit.sha });
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
   }

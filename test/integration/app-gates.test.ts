@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
-import { examplePayload, REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
 import { deployments, eventually, repo, replies, settled, statusEvent } from '../support/app-view.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -198,26 +198,6 @@ describe('promotion, windows and freezes', () => {
     expect(frozen).toMatch(/⏳ \*\*freeze\*\*[^\n]*Launch day/);
     expect(deployments(s)).toHaveLength(0);
   }, 120_000);
-});
-
-describe('releases', () => {
-  test('a release published during a freeze is not deployed, and the log says which gate held it', async () => {
-    const day = new Date().toISOString().slice(0, 10);
-    const s = await start(`environments:
-  staging:
-    auto_deploy: [release]
-    freezes:
-      - { from: ${day}, to: ${day}, reason: Launch day }
-`);
-    s.github.state.addRelease(REPOSITORY, { tag: 'v2.0.0' });
-    const release = examplePayload('release', 'published').release as object;
-    await s.send('release', s.event('release', 'published', { release: { ...release, tag_name: 'v2.0.0' } }));
-    await eventually(
-      () => /release v2\.0\.0 not deployed[^\n]*freeze/.test(s.log()),
-      'the refusal in the log',
-    );
-    expect(deployments(s)).toHaveLength(0);
-  });
 });
 
 describe('deferred requests: carried out by themselves when the window opens', () => {

@@ -4,13 +4,20 @@
  */
 import { buildRelease } from '../fixtures.ts';
 import type { ReleaseRecord } from '../state.ts';
-import { notFound, requireRepository, stringParam, type RouteTable } from './handler.ts';
+import { integerParam, notFound, requireRepository, stringParam, type RouteTable } from './handler.ts';
 import { paginate } from './pagination.ts';
 
 const newestFirst = (a: ReleaseRecord, b: ReleaseRecord): number =>
   b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id;
 
 export const releaseRoutes: RouteTable = {
+  'repos/get-release': (request, context) => {
+    const repository = requireRepository(request, context);
+    const id = integerParam(request, 'release_id');
+    const release = repository.releases.find((r) => r.id === id);
+    if (!release) throw notFound();
+    return { status: 200, body: buildRelease(context.links, repository, release) };
+  },
   'repos/get-release-by-tag': (request, context) => {
     const repository = requireRepository(request, context);
     const tag = stringParam(request, 'tag');
