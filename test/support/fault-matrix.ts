@@ -1,0 +1,283 @@
+/**
+ * The fault matrix of the App: every GitHub call a scenario makes — each call of each operation,
+ * the 🚀 reaction as well as the 👀, the second `git/get-ref` as well as the first — × {500 before
+ * acting, answer lost after acting, 403 secondary limit, timeout after acting}. The calls are
+ * those of a fault-free run of the scenario; each case then starts a fresh GitHub API test server
+ * and Probot's own Server in this process (signed webhooks over HTTP, an Octokit that retries
+ * reads once and writes never), injects one fault on the n-th call of one operation, and checks
+ * what GitHub holds afterwards. The scenarios live in their own test files so that Jest's workers
+ * run them side by side.
+ */
+import { expect, test } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
+import { REPOSITORY, startAppStand, type AppStand } from './app-stand.ts';
+import {
+  deployments,
+  eventually,
+  replies,
+  repo,
+  rollgateRefs,
+  settled,
+  statusEvent,
+  stickies,
+} from './app-view.ts';
+
+export type Fault =
+  '500 before acting' | 'answer lost after acting' | '403 secondary limit' | 'timeout after acting';
+export const FAULTS: readonly Fault[] = [
+  '500 before acting',
+  'answer lost after acting',
+  '403 secondary limit',
+  'timeout after acting',
+];
+
+/** What the client receives for each fault: the status the server records for the call. */
+const FAULT_STATUS: Readonly<Record<Fault, number>> = {
+  '500 before acting': 500,
+  'answer lost after acting': 0,
+  '403 secondary limit': 403,
+  'timeout after acting': 502,
+};
+
+export interface Scenario {
+  /** Seeds what the command needs. */
+  prepare(s: AppStand): Promise<void>;
+  /** Acts as the user (or the workflow) would; resolves once the App has finished with it. */
+  act(s: AppStand): Promise<void>;
+  /** What GitHub must hold afterwards, whatever failed on the way. */
+  check(s: AppStand): void;
+}
+
+/** One GitHub call of a scenario: the `call`-th call of `operationId` since the server started. */
+export interface ScenarioCall {
+  readonly operationId: string;
+  readonly call: number;
+}
+
+/** `<operationId>#<call> × <fault>`: how a case is named in failures and in a known-gaps list. */
+export function caseName(c: ScenarioCall, fault: Fault): string {
+  return `${c.operationId}#${c.call} × ${fault}`;
+}
+
+function inject(s: AppStand, c: ScenarioCall, fault: Fault): void {
+  const target = { call: c.call };
+  switch (fault) {
+    case '500 before acting':
+      s.github.failNext(c.operationId, { status: 500 }, target);
+      return;
+    case '403 secondary limit':
+      // GitHub's `retry-after` is honoured whatever its length; one second keeps the matrix short.
+      s.github.failNext(c.operationId, { rateLimit: 'secondary', retryAfterSeconds: 1 }, target);
+      return;
+    case 'answer lost after acting':
+      s.github.loseNextAnswer(c.operationId, { kind: 'lost' }, target);
+      return;
+    case 'timeout after acting':
+      s.github.loseNextAnswer(c.operationId, { kind: 'timeout', delayMs: 50 }, target);
+  }
+}
+
+/** Deployments GitHub holds that were created by the App for a comment. */
+function appDeployments(s: AppStand) {
+  return deployments(s).filter((d) => d.viaApp);
+}
+
+function expectOneReply(s: AppStand, pattern: RegExp): void {
+  const answered = replies(s);
+  expect(answered).toHaveLength(1);
+  expect(answered[0]).toMatch(pattern);
+}
+
+/** Every check run of a deployment is one: none was created twice. */
+function expectOneCheckRunPerDeployment(s: AppStand): void {
+  for (const d of appDeployments(s)) {
+    const runs = [...repo(s).checkRuns.values()].filter((r) => r.externalId === String(d.id));
+    expect(runs.length).toBeLessThanOrEqual(1);
+  }
+}
+
+async function commentAndSettle(s: AppStand, body: string, user = 'octocat'): Promise<number> {
+  const { commentId } = await s.comment(body, { user });
+  await settled(s, commentId);
+  return commentId;
+}
+
+export const deployScenario: Scenario = {
+  prepare: () => Promise.resolve(),
+  act: async (s) => {
+    await commentAndSettle(s, '/deploy staging');
+  },
+  check: (s) => {
+    expect(appDeployments(s)).toHaveLength(1);
+    expectOneReply(s, /Deploying `[0-9a-f]{7}`/);
+    // The marker is held for the Deployment that exists, until its final status.
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/deploying/staging']);
+    expectOneCheckRunPerDeployment(s);
+    expect(stickies(s).length).toBeLessThanOrEqual(1);
+  },
+};
+
+export const rollbackScenario: Scenario = {
+  prepare: async (s) => {
+    const octokit = new Octokit({ baseUrl: s.github.url, auth: 'test-token' });
+    const [owner, name] = s.repository.split('/') as [string, string];
+    for (const version of ['1.0.0', '1.1.0']) {
+      const sha = s.github.state.addCommit(s.repository, { message: `Release ${version}` });
+      const { data } = await octokit.rest.repos.createDeployment({
+        owner,
+        repo: name,
+        ref: sha,
+        environment: 'production',
+        payload: { version },
+        auto_merge: false,
+        required_contexts: [],
+      });
+      if (!('id' in data)) throw new Error('deployment not created');
+      await octokit.rest.repos.createDeploymentStatus({
+        owner,
+        repo: name,
+        deployment_id: data.id,
+        state: 'success',
+      });
+    }
+  },
+  act: async (s) => {
+    await commentAndSettle(s, '/rollback production');
+  },
+  check: (s) => {
+    expect(appDeployments(s).filter((d) => d.task === 'deploy:rollback')).toHaveLength(1);
+    expectOneReply(s, /Rolling `production` back to `1\.0\.0`/);
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/deploying/production']);
+    expectOneCheckRunPerDeployment(s);
+  },
+};
+
+export const lockScenario: Scenario = {
+  prepare: () => Promise.resolve(),
+  act: async (s) => {
+    await commentAndSettle(s, '/lock staging migration', 'monalisa');
+  },
+  check: (s) => {
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/lock/staging']);
+    expectOneReply(s, /🔒 `staging` is locked for @monalisa/);
+  },
+};
+
+export const deploymentStatusScenario: Scenario = {
+  prepare: async (s) => {
+    await commentAndSettle(s, '/deploy staging');
+  },
+  act: async (s) => {
+    const deployment = appDeployments(s)[0];
+    if (deployment === undefined) throw new Error('the /deploy of the preparation created no Deployment');
+    // Probot answers the delivery once the handler is done, so the App has finished when this resolves.
+    await s.send('deployment_status', statusEvent(s, deployment, 'success'));
+  },
+  check: (s) => {
+    expect(rollgateRefs(s)).toEqual([]);
+    const run = [...repo(s).checkRuns.values()].find((r) => r.name === 'rollgate / staging');
+    expect([run?.status, run?.conclusion]).toEqual(['completed', 'success']);
+    expect(stickies(s)).toHaveLength(1);
+    expect(stickies(s)[0]).toContain('✅ success');
+  },
+};
+
+let stands = 0;
+
+/**
+ * A stand on a repository of its own: the App in this process then remembers nothing of the
+ * cases before (it keeps some facts per repository for its lifetime), so every case makes the
+ * calls of the fault-free run — those a new App process makes — up to the faulted one.
+ */
+function freshStand(): Promise<AppStand> {
+  stands++;
+  return startAppStand({ inProcess: true, repository: `${REPOSITORY}-${stands}` });
+}
+
+/**
+ * Every GitHub call of the scenario's act in a fault-free run (the token exchanges of `apps/`
+ * aside: without a token the App can make no call at all), after checking that run itself.
+ */
+async function callsOf(scenario: Scenario): Promise<ScenarioCall[]> {
+  const s = await freshStand();
+  try {
+    await scenario.prepare(s);
+    const from = s.github.calls.length;
+    await scenario.act(s);
+    scenario.check(s);
+    s.github.assertNoViolations();
+    return s.github.calls
+      .slice(from)
+      .flatMap(({ operationId, call }) =>
+        operationId === undefined || call === undefined || operationId.startsWith('apps/')
+          ? []
+          : [{ operationId, call }],
+      );
+  } finally {
+    await s.close();
+  }
+}
+
+/** Runs one case; resolves with what went wrong, or undefined when the outcome is right. */
+async function runCase(scenario: Scenario, c: ScenarioCall, fault: Fault): Promise<string | undefined> {
+  const s = await freshStand();
+  try {
+    await scenario.prepare(s);
+    inject(s, c, fault);
+    await scenario.act(s);
+    // The App has answered; give writes still under way a moment to land before judging.
+    await eventually(
+      () => {
+        try {
+          scenario.check(s);
+          return true;
+        } catch {
+          return undefined;
+        }
+      },
+      'the outcome',
+      2_000,
+    ).catch(() => undefined);
+    scenario.check(s);
+    s.github.assertNoViolations();
+    // The server records the status it answered, 0 for an answer it dropped.
+    const answered = s.github.callsTo(c.operationId).find((call) => call.call === c.call)?.status;
+    if (answered !== FAULT_STATUS[fault])
+      return `the call was answered ${answered ?? 'never'}, not with the fault (${FAULT_STATUS[fault]})`;
+    return undefined;
+  } catch (error) {
+    return (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 6).join(' ');
+  } finally {
+    await s.close();
+  }
+}
+
+/** How many cases run at once: each mostly waits on HTTP and on `retry-after`, not on the CPU. */
+const PARALLEL_CASES = 3;
+
+/**
+ * Registers the matrix of one scenario: every call of its fault-free run × every fault. The cases
+ * in `knownGaps` (named by `caseName`, each with the reason) are run too and must still fail: one
+ * that passes has been fixed and must leave the list.
+ */
+export function faultMatrix(scenario: Scenario, knownGaps: Readonly<Record<string, string>> = {}): void {
+  test('every GitHub call × every fault ends in the right Deployments, no stranded marker and a reply', async () => {
+    const calls = await callsOf(scenario);
+    expect(calls.length).toBeGreaterThan(2);
+    const cases = calls.flatMap((c) => FAULTS.map((fault) => ({ c, fault, name: caseName(c, fault) })));
+    const failed: string[] = [];
+    const fixed: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let item = cases[next++]; item !== undefined; item = cases[next++]) {
+        const problem = await runCase(scenario, item.c, item.fault);
+        const known = item.name in knownGaps;
+        if (problem !== undefined && !known) failed.push(`${item.name}: ${problem}`);
+        if (problem === undefined && known) fixed.push(item.name);
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL_CASES }, worker));
+    expect({ failed: failed.sort(), fixed }).toEqual({ failed: [], fixed: [] });
+    expect(Object.keys(knownGaps).filter((name) => !cases.some((c) => c.name === name))).toEqual([]);
+  }, 900_000);
+}
