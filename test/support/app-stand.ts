@@ -73,6 +73,22 @@ export function examplePayload(event: string, action: string): Example {
   return structuredClone(found);
 }
 
+let privateKeyOfThisProcess: string | undefined;
+
+/**
+ * The App's private key, one per test process: a 2048-bit RSA key takes ~100 ms of CPU to make
+ * (the fault matrices start hundreds of stands), and the test server checks a JWT's form, not
+ * whose key signed it.
+ */
+function appPrivateKey(): string {
+  privateKeyOfThisProcess ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  return privateKeyOfThisProcess;
+}
+
 export async function startAppStand(
   options: {
     config?: string | null;
@@ -115,11 +131,7 @@ export async function startAppStand(
   const installation = github.state.installApp(owner);
 
   const port = await closedPort();
-  const { privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
+  const privateKey = appPrivateKey();
   let output = '';
   const url = `http://127.0.0.1:${port}`;
   let stop: () => Promise<void>;
