@@ -2,7 +2,7 @@ import type { Command } from '../commands/parse.ts';
 import { checkRunName } from '../../src/github/check-runs.ts';
 import { code, mention } from '../../src/github/markdown.ts';
 import type { TargetFacts } from '../decisions/deploy.ts';
-import { deployThroughGates, type DeploymentOutcome } from './deployment-plan.ts';
+import { degradedNote, deployThroughGates, type DeploymentOutcome } from './deployment-plan.ts';
 import type { GitHubIo } from './github-io.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
 import { checklistMarkdown, type Verdict } from '../../src/gates/index.ts';
@@ -161,10 +161,7 @@ export function deployAnswer(
     throw new Error('a request that waits is answered by pendingAnswer or deferredAnswer');
   const { deployment, degraded } = outcome;
   const deploymentsUrl = `${run.context.payload.repository.html_url}/deployments`;
-  const extra =
-    degraded.length === 0
-      ? ''
-      : `\n\n⚠️ The deploy goes ahead, but ${degraded.join(' and ')}; the Deployment is what counts.`;
+  const extra = degradedNote(degraded, 'deploy');
   return {
     ok: true,
     message: `Deploying ${code(version)} (\`${deployment.sha.slice(0, 7)}\`) to ${code(environment)} for ${mention(run.user)}: [Deployment #${deployment.id}](${deploymentsUrl}) created; the workflow on the \`deployment\` event takes it from here and the check ${code(checkRunName(environment))} follows it.${extra}`,

@@ -83,6 +83,16 @@ export type DeploymentOutcome =
       readonly degraded: readonly string[];
     };
 
+/**
+ * The reply's note on extras that failed once the Deployment existed (`degraded`), empty when none
+ * did: the command has happened, and the reply says what is missing rather than "could not".
+ */
+export function degradedNote(degraded: readonly string[], command: 'deploy' | 'rollback'): string {
+  return degraded.length === 0
+    ? ''
+    : `\n\n⚠️ The ${command} goes ahead, but ${degraded.join(' and ')}; the Deployment is what counts.`;
+}
+
 /** The facts a plan needs that only some orders read: the marker's Deployment, the checks. */
 export type GateFacts = Omit<DeployFacts, 'markerDeployment' | 'contexts' | 'now'>;
 

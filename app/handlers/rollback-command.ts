@@ -2,7 +2,7 @@ import type { Command } from '../commands/parse.ts';
 import { rollgateHistory } from '../../src/github/deployments.ts';
 import { code } from '../../src/github/markdown.ts';
 import { chooseRollbackTarget } from '../../src/github/rollback-target.ts';
-import { deployThroughGates } from './deployment-plan.ts';
+import { degradedNote, deployThroughGates } from './deployment-plan.ts';
 import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 /**
@@ -81,8 +81,9 @@ export async function rollbackCommand(
   );
   if (outcome.kind !== 'deployed') return refuse(outcome.kind === 'refused' ? outcome.message : '');
   const deployment = outcome.deployment;
+  // The check run or the sticky row may have failed after the Deployment existed: say so.
   return {
     ok: true,
-    message: `Rolling ${env} back to ${code(target.version)} (Deployment #${target.id}, \`${target.sha.slice(0, 7)}\`) from ${code(choice.current.version)}: rollback Deployment #${deployment.id} created.`,
+    message: `Rolling ${env} back to ${code(target.version)} (Deployment #${target.id}, \`${target.sha.slice(0, 7)}\`) from ${code(choice.current.version)}: rollback Deployment #${deployment.id} created.${degradedNote(outcome.degraded, 'rollback')}`,
   };
 }

@@ -1110,6 +1110,48 @@ describe('GitHub API test server: checking requests and responses against the de
     expect(server.calls.map((c) => c.status)).toEqual([500, 500, 200, 403, 429]);
   });
 
+  test('fails, or loses the answer of, only the chosen call of an operation', async () => {
+    const { server, octokit } = await start();
+    const main = server.state.resolveRef(server.state.seeded('octo-org/web'), 'main') ?? '';
+    server.failNext('repos/get', { status: 500 }, { call: 3 });
+    server.failNext('git/create-ref', { rateLimit: 'secondary', retryAfterSeconds: 2 }, { call: 2 });
+    server.loseNextAnswer('git/create-ref', { kind: 'timeout', delayMs: 10 }, { call: 3 });
+    server.rewriteNextResponse('repos/get', (body) => ({ ...(body as object), description: 'x' }), {
+      call: 4,
+    });
+    expect((await octokit.rest.repos.get(repo)).status).toBe(200);
+    expect((await octokit.rest.repos.get(repo)).status).toBe(200);
+    expect((await failure(octokit.rest.repos.get(repo))).status).toBe(500);
+    expect((await octokit.rest.repos.get(repo)).data.description).toBe('x');
+    expect((await octokit.rest.repos.get(repo)).data.description).not.toBe('x');
+
+    await octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/a/one', sha: main });
+    const limited = await failure(
+      octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/a/two', sha: main }),
+    );
+    expect([limited.status, limited.headers['retry-after']]).toEqual([403, '2']);
+    const timedOut = await failure(
+      octokit.rest.git.createRef({ ...repo, ref: 'refs/rollgate/a/three', sha: main }),
+    );
+    expect(timedOut.status).toBe(502);
+    // The refused call was not carried out; the one whose answer was lost was.
+    const refs = server.state.seeded('octo-org/web').refs;
+    expect([refs.has('refs/rollgate/a/two'), refs.has('refs/rollgate/a/three')]).toEqual([false, true]);
+    expect(server.calls.map((c) => [c.operationId, c.call, c.status])).toEqual([
+      ['repos/get', 1, 200],
+      ['repos/get', 2, 200],
+      ['repos/get', 3, 500],
+      ['repos/get', 4, 200],
+      ['repos/get', 5, 200],
+      ['git/create-ref', 1, 201],
+      ['git/create-ref', 2, 403],
+      ['git/create-ref', 3, 502],
+    ]);
+    expect(() => {
+      server.failNext('repos/get', { status: 500 }, { call: 0 });
+    }).toThrow(/call must be a whole number ≥ 1/);
+  });
+
   test('implements every operation Rollgate needs under its real operationId', () => {
     const { operations } = loadApiDescription();
     expect(implementedOperationIds.filter((id) => !operations.has(id))).toEqual([]);

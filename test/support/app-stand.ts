@@ -27,6 +27,8 @@ commands:
 
 export interface AppStand {
   readonly github: GitHubServer;
+  /** `owner/name` of the repository the App is installed on (`REPOSITORY` unless the test chose one). */
+  readonly repository: string;
   readonly url: string;
   readonly installationId: number;
   readonly pullNumber: number;
@@ -71,6 +73,22 @@ export function examplePayload(event: string, action: string): Example {
   return structuredClone(found);
 }
 
+let privateKeyOfThisProcess: string | undefined;
+
+/**
+ * The App's private key, one per test process: a 2048-bit RSA key takes ~100 ms of CPU to make
+ * (the fault matrices start hundreds of stands), and the test server checks a JWT's form, not
+ * whose key signed it.
+ */
+function appPrivateKey(): string {
+  privateKeyOfThisProcess ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  return privateKeyOfThisProcess;
+}
+
 export async function startAppStand(
   options: {
     config?: string | null;
@@ -82,23 +100,30 @@ export async function startAppStand(
     inProcess?: boolean;
     /** Where the App reaches GitHub (`GHE_HOST`), e.g. a proxy in front of the test server. */
     githubHost?: (github: GitHubServer) => string | Promise<string>;
+    /**
+     * `owner/name` of the repository, `REPOSITORY` by default. An in-process App remembers some
+     * facts per repository for its lifetime (legacy branches migrated, the holder commits' tree):
+     * a name of its own gives a stand the fresh start a new App process has.
+     */
+    repository?: string;
   } = {},
 ): Promise<AppStand> {
   const github = await startGitHubServer();
-  const [owner = '', name = ''] = REPOSITORY.split('/');
+  const repository = options.repository ?? REPOSITORY;
+  const [owner = '', name = ''] = repository.split('/');
   const files: Record<string, string> = { 'README.md': '# hello-service\n' };
   if (options.config !== null) files['.github/rollgate.yml'] = options.config ?? CONFIG;
-  github.state.addRepository(REPOSITORY, { files });
-  github.state.addCollaborator(REPOSITORY, 'octocat', 'write');
-  github.state.addCollaborator(REPOSITORY, 'monalisa', 'write');
-  github.state.addCollaborator(REPOSITORY, 'hubot', 'read');
-  github.state.addCollaborator(REPOSITORY, 'admin-alice', 'admin');
-  const headSha = github.state.addCommit(REPOSITORY, {
+  github.state.addRepository(repository, { files });
+  github.state.addCollaborator(repository, 'octocat', 'write');
+  github.state.addCollaborator(repository, 'monalisa', 'write');
+  github.state.addCollaborator(repository, 'hubot', 'read');
+  github.state.addCollaborator(repository, 'admin-alice', 'admin');
+  const headSha = github.state.addCommit(repository, {
     branch: 'feature/checkout',
     files: { 'src/checkout.ts': 'export {};\n' },
     message: 'Checkout v2',
   });
-  const pull = github.state.addPullRequest(REPOSITORY, {
+  const pull = github.state.addPullRequest(repository, {
     head: 'feature/checkout',
     title: 'Checkout v2',
     user: 'octocat',
@@ -106,11 +131,7 @@ export async function startAppStand(
   const installation = github.state.installApp(owner);
 
   const port = await closedPort();
-  const { privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
+  const privateKey = appPrivateKey();
   let output = '';
   const url = `http://127.0.0.1:${port}`;
   let stop: () => Promise<void>;
@@ -168,6 +189,7 @@ export async function startAppStand(
   const replicas: (() => Promise<void>)[] = [];
   const stand: AppStand = {
     github,
+    repository,
     url,
     installationId: installation.id,
     pullNumber: pull.number,
@@ -219,16 +241,16 @@ export async function startAppStand(
     },
     event(event, action, fields = {}) {
       const payload = examplePayload(event, action);
-      const repository = {
+      const movedRepository = {
         ...(payload.repository as object),
         name,
-        full_name: REPOSITORY,
+        full_name: repository,
         owner: { ...(payload.repository as { owner: object }).owner, login: owner },
-        html_url: `https://github.com/${REPOSITORY}`,
+        html_url: `https://github.com/${repository}`,
       };
       return {
         ...payload,
-        repository,
+        repository: movedRepository,
         installation: { id: installation.id, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
         ...fields,
       };
@@ -239,8 +261,8 @@ export async function startAppStand(
         ...(payload.issue as object),
         number,
         pull_request: {
-          url: `${github.url}/repos/${REPOSITORY}/pulls/${number}`,
-          html_url: `https://github.com/${REPOSITORY}/pull/${number}`,
+          url: `${github.url}/repos/${repository}/pulls/${number}`,
+          html_url: `https://github.com/${repository}/pull/${number}`,
           diff_url: '',
           patch_url: '',
           merged_at: null,
@@ -250,7 +272,7 @@ export async function startAppStand(
         ...(payload.comment as object),
         id: commentId,
         body: text,
-        html_url: `https://github.com/${REPOSITORY}/pull/${number}#issuecomment-${commentId}`,
+        html_url: `https://github.com/${repository}/pull/${number}#issuecomment-${commentId}`,
         user: { ...(payload.comment as { user: object }).user, login: user, type: 'User' },
       };
       return { ...payload, issue, comment, sender: comment.user };
@@ -258,7 +280,7 @@ export async function startAppStand(
     async comment(text, commentOptions = {}) {
       const user = commentOptions.user ?? 'octocat';
       const number = commentOptions.pullNumber ?? pull.number;
-      const seeded = github.state.addComment(REPOSITORY, number, { user, body: text });
+      const seeded = github.state.addComment(repository, number, { user, body: text });
       commentCounter++;
       const delivery = commentOptions.delivery ?? `comment-${commentCounter}-${randomUUID()}`;
       const status = await stand.send('issue_comment', stand.commentPayload(seeded.id, text, user, number), {

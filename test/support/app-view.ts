@@ -2,7 +2,7 @@
  * What a user sees of the App on the GitHub API test server: reactions, replies, the sticky
  * comment, Deployments, markers and locks; and the webhooks GitHub sends back to it.
  */
-import { REPOSITORY, examplePayload, type AppStand } from './app-stand.ts';
+import { examplePayload, type AppStand } from './app-stand.ts';
 import type { DeploymentRecord, DeploymentState } from './github-server/state.ts';
 
 const STICKY = '<!-- rollgate:environments';
@@ -24,7 +24,7 @@ export async function eventually<T>(
 }
 
 export function repo(s: AppStand) {
-  return s.github.state.seeded(REPOSITORY);
+  return s.github.state.seeded(s.repository);
 }
 
 export function reactions(s: AppStand, commentId: number): string[] {
@@ -97,7 +97,7 @@ export function statusEvent(
 export function seedLock(s: AppStand, environment: string, holder: string, reason = ''): void {
   // A scratch branch carries the commit; the lock itself is the ref under refs/rollgate/ pointing at it.
   const scratch = `seed/lock-${environment}`;
-  const sha = s.github.state.addCommit(REPOSITORY, {
+  const sha = s.github.state.addCommit(s.repository, {
     branch: scratch,
     parents: [],
     message: `rollgate lock ${environment}\n\n${JSON.stringify({ holder, reason, since: new Date().toISOString(), pullRequest: 1 })}`,

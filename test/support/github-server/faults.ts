@@ -38,8 +38,17 @@ type Fault =
 interface PlannedFault {
   readonly operationId: string;
   readonly fault: Fault;
+  /** The one call of the operation it hits (1 = its first since the server started), or any next call. */
+  readonly call: number | undefined;
   remaining: number;
 }
+
+/**
+ * Which calls a planned fault hits: the next `times` calls of the operation, or exactly its
+ * `call`-th call since the server started (1 = the first), so that a test can fault a later call
+ * of an operation a command makes more than once (the 🚀 reaction after the 👀, the second ref).
+ */
+export type FaultTarget = number | { readonly call: number };
 
 /** How an answer is lost: the socket is destroyed before any byte, or a 502 replaces the answer. */
 export type LostAnswer = 'socket' | 502;
@@ -88,17 +97,33 @@ export class FaultPlan {
     return loss?.as;
   }
 
-  add(operationId: string, fault: Fault, times: number): void {
+  add(operationId: string, fault: Fault, target: FaultTarget): void {
+    const [times, call] = typeof target === 'number' ? [target, undefined] : [1, target.call];
     if (!Number.isInteger(times) || times < 1)
       throw new Error(`times must be a whole number ≥ 1, got ${times}`);
-    this.#planned.push({ operationId, fault, remaining: times });
+    if (call !== undefined && (!Number.isInteger(call) || call < 1))
+      throw new Error(`call must be a whole number ≥ 1, got ${call}`);
+    this.#planned.push({ operationId, fault, call, remaining: times });
   }
 
-  /** The next fault planned for this operation of the given kind, counting it as used. */
-  take<K extends Fault['kind']>(operationId: string, kind: K): Extract<Fault, { kind: K }> | undefined {
+  /**
+   * The next fault of the given kind planned for this call (the `call`-th of the operation),
+   * counting it as used. With `targetedOnly`, only a fault planned for exactly this call counts:
+   * a lost answer planned for "the next call" waits for a call GitHub carries out, while one
+   * planned for the `call`-th hits it whatever its answer (a 404 can be lost on the way too).
+   */
+  take<K extends Fault['kind']>(
+    operationId: string,
+    kind: K,
+    call: number,
+    targetedOnly = false,
+  ): Extract<Fault, { kind: K }> | undefined {
     const planned = this.#planned.find(
       (p) =>
-        p.remaining > 0 && p.fault.kind === kind && (p.operationId === operationId || p.operationId === '*'),
+        p.remaining > 0 &&
+        p.fault.kind === kind &&
+        (p.operationId === operationId || p.operationId === '*') &&
+        (p.call === undefined ? !targetedOnly : p.call === call),
     );
     if (!planned) return undefined;
     planned.remaining--;

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import {
   FaultPlan,
   failureAnswer,
+  type FaultTarget,
   type InjectedFailure,
   type LostAfterWrite,
   type LostAnswer,
@@ -69,6 +70,8 @@ export interface RecordedCall {
   /** Path and query as sent (an `/api/v3` prefix removed). */
   readonly path: string;
   readonly operationId: string | undefined;
+  /** Its number among the calls of `operationId` since the server started (1 = the first): what `{ call }` targets. */
+  readonly call?: number;
   readonly params: Readonly<Record<string, string>>;
   readonly body: unknown;
   /** The status the server produced, also when the client never received it (see `lostAnswer`). */
@@ -102,15 +105,19 @@ export interface GitHubServer {
   readonly violations: readonly Violation[];
   /** The calls made to one operation, in order. */
   callsTo(operationId: string): RecordedCall[];
-  /** Answers the next `times` calls of `operationId` (or `'*'`) with the failure instead. */
-  failNext(operationId: string, failure: InjectedFailure, times?: number): void;
   /**
-   * Carries out the next `times` calls of `operationId` (or `'*'`), then loses their answers:
-   * the connection is dropped (`lost`) or a 502 comes after a delay (`timeout`).
+   * Answers the next `times` calls of `operationId` (or `'*'`) with the failure instead, or only
+   * its `{ call }`-th call since the server started.
    */
-  loseNextAnswer(operationId: string, lost?: LostAfterWrite, times?: number): void;
-  /** Passes the next `times` response bodies of `operationId` through `rewrite` before validation. */
-  rewriteNextResponse(operationId: string, rewrite: ResponseRewrite, times?: number): void;
+  failNext(operationId: string, failure: InjectedFailure, target?: FaultTarget): void;
+  /**
+   * Carries out the next `times` calls of `operationId` (or `'*'`), or only its `{ call }`-th,
+   * then loses their answers: the connection is dropped (`lost`) or a 502 comes after a delay
+   * (`timeout`). The next `times` skip calls GitHub refused (4xx/5xx); a `{ call }` hits that call whatever its answer.
+   */
+  loseNextAnswer(operationId: string, lost?: LostAfterWrite, target?: FaultTarget): void;
+  /** Passes the next `times` response bodies of `operationId` (or only its `{ call }`-th) through `rewrite`. */
+  rewriteNextResponse(operationId: string, rewrite: ResponseRewrite, target?: FaultTarget): void;
   /**
    * Carries out a call of `operationId` (or `'*'`) — the `call`-th since the server started, or the
    * next — then loses its answer: the socket is destroyed, or a 502 is sent instead. The write
@@ -136,13 +143,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const exchange = serve(req, Buffer.concat(chunks).toString('utf8'), { state, faults, links });
-      const { operationId } = exchange.call;
+      const { operationId, call } = exchange.call;
       const lost =
-        operationId === undefined ? undefined : faults.takeLoss(operationId, faults.countCall(operationId));
+        operationId === undefined || call === undefined ? undefined : faults.takeLoss(operationId, call);
       const after =
-        lost !== undefined || operationId === undefined || exchange.call.status >= 400
+        lost !== undefined || operationId === undefined || call === undefined
           ? undefined
-          : faults.take(operationId, 'after')?.after;
+          : faults.take(operationId, 'after', call, exchange.call.status >= 400)?.after;
       calls.push(
         lost !== undefined
           ? { ...exchange.call, lostAnswer: lost }
@@ -171,17 +178,17 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     calls,
     violations,
     callsTo: (operationId) => calls.filter((call) => call.operationId === operationId),
-    failNext: (operationId, failure, times = 1) => {
+    failNext: (operationId, failure, target = 1) => {
       checkOperation(operationId);
-      faults.add(operationId, { kind: 'failure', failure }, times);
+      faults.add(operationId, { kind: 'failure', failure }, target);
     },
-    loseNextAnswer: (operationId, lost = { kind: 'lost' }, times = 1) => {
+    loseNextAnswer: (operationId, lost = { kind: 'lost' }, target = 1) => {
       checkOperation(operationId);
-      faults.add(operationId, { kind: 'after', after: lost }, times);
+      faults.add(operationId, { kind: 'after', after: lost }, target);
     },
-    rewriteNextResponse: (operationId, rewrite, times = 1) => {
+    rewriteNextResponse: (operationId, rewrite, target = 1) => {
       checkOperation(operationId);
-      faults.add(operationId, { kind: 'rewrite', rewrite }, times);
+      faults.add(operationId, { kind: 'rewrite', rewrite }, target);
     },
     loseAnswer: (operationId, plan = {}) => {
       checkOperation(operationId);
@@ -231,6 +238,8 @@ function serve(req: http.IncomingMessage, text: string, parts: ServerParts): Exc
   const pathname = url.pathname.replace(/^\/api\/v3(?=\/)/, '');
   const path = `${pathname}${url.search}`;
   const actor = parts.state.actorFor(req.headers.authorization);
+  // The call's number among its operation's, known once the route names the operation.
+  const counted: { call?: number } = {};
   const exchange = (
     answer: ApiAnswer,
     operationId: string | undefined,
@@ -239,7 +248,16 @@ function serve(req: http.IncomingMessage, text: string, parts: ServerParts): Exc
     violation?: { kind: ViolationKind; problems: readonly string[] },
   ): Exchange => ({
     answer,
-    call: { method, path, operationId, params, body, status: answer.status, actor: actorName(actor) },
+    call: {
+      method,
+      path,
+      operationId,
+      ...(counted.call === undefined ? {} : { call: counted.call }),
+      params,
+      body,
+      status: answer.status,
+      actor: actorName(actor),
+    },
     violation: violation && { ...violation, method, path, operationId, status: answer.status },
   });
 
@@ -253,6 +271,9 @@ function serve(req: http.IncomingMessage, text: string, parts: ServerParts): Exc
     return exchange(answer, undefined, {}, text, { kind: 'unknown-route', problems: [problem] });
   }
   const { operation, params } = match;
+  // Every request of an operation counts, also one refused for breaking the description.
+  const call = parts.faults.countCall(operation.operationId);
+  counted.call = call;
   const fail = (answer: ApiAnswer, body: unknown, problems: readonly string[]): Exchange =>
     exchange(answer, operation.operationId, params, body, { kind: 'request', problems });
 
@@ -290,7 +311,7 @@ function serve(req: http.IncomingMessage, text: string, parts: ServerParts): Exc
     links: parts.links,
     documentationUrl: operation.documentationUrl,
   };
-  const produced = produce(operation, request, context, parts);
+  const produced = produce(operation, request, context, parts, call);
   if ('problems' in produced) {
     return exchange(produced.answer, operation.operationId, params, body, {
       kind: produced.kind,
@@ -312,8 +333,9 @@ function produce(
   request: ApiRequest,
   context: RouteContext,
   parts: ServerParts,
+  call: number,
 ): ApiAnswer | { answer: ApiAnswer; kind: ViolationKind; problems: string[] } {
-  const injected = parts.faults.take(operation.operationId, 'failure');
+  const injected = parts.faults.take(operation.operationId, 'failure', call);
   if (injected) return failureAnswer(injected.failure, rateLimitSubject(request.actor), parts.state.now());
   const handler = routes[operation.operationId];
   if (!handler) {
@@ -338,7 +360,7 @@ function produce(
     }
     answer = error.answer(operation.documentationUrl);
   }
-  const rewrite = parts.faults.take(operation.operationId, 'rewrite');
+  const rewrite = parts.faults.take(operation.operationId, 'rewrite', call);
   return rewrite ? { ...answer, body: rewrite.rewrite(structuredClone(answer.body)) } : answer;
 }
 
