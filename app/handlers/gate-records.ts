@@ -30,7 +30,7 @@ export interface VerdictRecord {
   readonly by: string;
   readonly verdict: 'approve' | 'reject';
   readonly reason: string | undefined;
-  /** The request's comment. */
+  /** The request's comment; 0 for a verdict on the commit itself, given where no request waits. */
   readonly request: number;
 }
 

@@ -53,6 +53,11 @@ async function takeVerdict(
   const request = latestRequest(records, command.environment);
   const word = command.kind === 'approve' ? 'approve' : 'reject';
   if (request === undefined) {
+    const standing =
+      command.environment === undefined
+        ? undefined
+        : await standingVerdict(run, command, command.environment, word, recordedAs);
+    if (standing !== undefined) return standing;
     return refuse(
       `There is no deploy request${command.environment === undefined ? '' : ` for ${code(command.environment)}`} waiting on #${run.pull.number}. Approvals are given to a \`/deploy <env>\` that waits for them.`,
     );
@@ -183,4 +188,65 @@ function withOwnVerdict(records: GateRecords, verdict: VerdictRecord): GateRecor
         requests: records.requests,
         verdicts: [...records.verdicts, { ...verdict, at: new Date(clockNow()) }],
       };
+}
+
+/**
+ * A verdict on a commit rather than on a request: `/approve production` on a pull request where
+ * no `/deploy production` waits. A workflow job that Rollgate's deployment protection rule holds
+ * has no comment thread of its own; its approvals are those given on the pull request of its
+ * commit (or whose merge commit it is: protection-rule.ts `approvalRecords`). So an eligible
+ * approver's verdict is recorded for the head, and a job waiting for it is answered
+ * (`verdictCommand`). Undefined when the environment takes no approvals: then there is nothing
+ * to approve and the usual refusal stands.
+ */
+async function standingVerdict(
+  run: CommandRun,
+  command: Extract<Command, { kind: 'approve' | 'reject' }>,
+  named: string,
+  word: 'approve' | 'reject',
+  recordedAs: (verdict: VerdictRecord) => void,
+): Promise<CommandResult | undefined> {
+  const folded = named.toLowerCase();
+  const environment = [...run.config.environments.values()].find((e) => e.name.toLowerCase() === folded);
+  if (environment === undefined || environment.requires.approvals === 0) return undefined;
+  if (run.pull.merged || run.pull.state === 'closed')
+    return refuse(
+      `#${run.pull.number} is ${run.pull.merged ? 'merged' : 'closed'}: approvals are given while a pull request is open, for its head.`,
+    );
+  const verdict: VerdictRecord = {
+    environment: environment.name,
+    sha: run.pull.headSha,
+    by: run.user,
+    verdict: word,
+    reason: command.kind === 'reject' ? command.reason : undefined,
+    // No request: the verdict is the commit's (gate-records.ts reads 0 as "no request").
+    request: 0,
+  };
+  const facts = await readGateFacts(run.io, {
+    environment,
+    sha: verdict.sha,
+    branch: run.pull.headRef,
+    requester: '',
+    lock: undefined,
+    records: { requests: [], verdicts: [{ ...verdict, at: new Date(clockNow()) }] },
+    contexts: undefined,
+    now: new Date(clockNow()),
+  });
+  if (!isEligible(run.user, environment.requires.approvers, facts.teams))
+    return refuse(
+      `You are not among the approvers of ${code(environment.name)} (\`requires.approvers\` in \`.github/rollgate.yml\`), so nothing was recorded.`,
+    );
+  const recorded = verdictMarker(verdict);
+  // Written before a waiting job is answered, so two approvals at once both count (as for requests).
+  await run.recordFirst(
+    recorded,
+    `Recording the ${word === 'approve' ? 'approval' : 'rejection'} of ${code(environment.name)}…`,
+  );
+  recordedAs(verdict);
+  const what = word === 'approve' ? 'Approval' : 'Rejection';
+  return {
+    ok: true,
+    message: `${what} of ${code(environment.name)} recorded for \`${verdict.sha.slice(0, 7)}\`${verdict.reason ? `: ${code(verdict.reason)}` : ''}. No \`/deploy ${environment.name}\` waits on #${run.pull.number}, so nothing is deployed now: it counts for a workflow job that Rollgate's deployment protection rule holds for this commit, or for its merge commit once #${run.pull.number} is merged. A push invalidates it.`,
+    records: recorded,
+  };
 }

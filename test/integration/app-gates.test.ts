@@ -145,11 +145,18 @@ describe('approval gates on /deploy', () => {
     expect(deployments(s)).toHaveLength(0);
   }, 120_000);
 
-  test('/approve with nothing waiting says so', async () => {
+  test('/approve with nothing waiting says so, or records an approval of the head for the jobs the protection rule holds', async () => {
     const s = await start(GATED);
-    expect(await say(s, '/approve production', 'monalisa')).toMatch(
-      /There is no deploy request for `production` waiting/,
+    expect(await say(s, '/approve', 'monalisa')).toMatch(/There is no deploy request waiting/);
+    expect(await say(s, '/approve staging', 'monalisa')).toMatch(
+      /There is no deploy request for `staging` waiting/,
     );
+    expect(await say(s, '/approve production', 'monalisa')).toMatch(
+      /Approval of `production` recorded for `[0-9a-f]{7}`\. No `\/deploy production` waits on #\d+, so nothing is deployed now/,
+    );
+    expect(deployments(s)).toHaveLength(0);
+    // A later request for the same head counts it.
+    expect(await say(s, '/deploy production')).toMatch(/1 of 2/);
   });
 });
 

@@ -7,7 +7,15 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
-import { eventually, repo, replies, seedCheckRun, seedLock, settled } from '../support/app-view.ts';
+import {
+  deployments,
+  eventually,
+  repo,
+  replies,
+  seedCheckRun,
+  seedLock,
+  settled,
+} from '../support/app-view.ts';
 
 let stand: AppStand | undefined;
 
@@ -34,6 +42,7 @@ const CONFIG = `environments:
 async function start(config = CONFIG): Promise<AppStand> {
   stand = await startAppStand({ config });
   stand.github.state.addCollaborator(REPOSITORY, 'sre-sam', 'write');
+  stand.github.state.addCollaborator(REPOSITORY, 'outsider-olga', 'write');
   stand.github.state.addTeam('octo-org', 'sre', [{ login: 'sre-sam' }]);
   return stand;
 }
@@ -256,6 +265,52 @@ describe('the App as a custom deployment protection rule', () => {
     }, 'a status report');
     expect(waiting.state).toBe('waiting');
     expect(waiting.reports[0]).toMatch(/⏳ approvals: 0 of 1/);
+  }, 120_000);
+
+  test('an /approve with no /deploy waiting answers the job held for the head, and counts for the merge commit on main', async () => {
+    const s = await start(`environments:
+  production:
+    requires:
+      approvals: 1
+      approvers: ["monalisa"]
+`);
+    // A pull-request workflow's job for production waits; nobody typed /deploy.
+    const { runId } = await jobWaits(s, 'production');
+    await eventually(
+      () => (s.github.state.protectionRuleOf(REPOSITORY, runId).reports.length > 0 ? true : undefined),
+      'a status report',
+    );
+    expect(await say(s, '/approve production', 'outsider-olga')).toMatch(/not among the approvers/);
+    expect(s.github.state.protectionRuleOf(REPOSITORY, runId).state).toBe('waiting');
+    const reply = await say(s, '/approve production', 'monalisa');
+    expect(reply).toMatch(/Approval of `production` recorded for `[0-9a-f]{7}`/);
+    expect(reply).toMatch(/protection rule/);
+    const rule = await answered(s, runId);
+    expect(rule.state).toBe('approved');
+    expect(rule.comment).toMatch(/✅ approvals: 1 of 1/);
+
+    // Merged: the push pipeline's job on the merge commit is approved by the same approval.
+    const repository = repo(s);
+    const merge = s.github.state.addCommit(REPOSITORY, {
+      branch: 'main',
+      parents: [repository.refs.get('refs/heads/main') ?? '', s.headSha],
+      message: 'Merge pull request #1 from feature/checkout',
+      files: { 'src/checkout.ts': 'export {};\n' },
+    });
+    const pull = repository.pulls.get(s.pullNumber);
+    if (pull === undefined) throw new Error('the stand has no pull request');
+    repository.pulls.set(s.pullNumber, { ...pull, state: 'closed', mergedAt: new Date() });
+    const payload = s.github.state.requestProtectionRule(REPOSITORY, {
+      environment: 'production',
+      sha: merge,
+      ref: 'main',
+      actor: 'octocat',
+    });
+    const mergeRun = Number(/\/actions\/runs\/(\d+)\//.exec(String(payload.deployment_callback_url))?.[1]);
+    expect(await s.send('deployment_protection_rule', payload)).toBe(200);
+    expect((await answered(s, mergeRun)).state).toBe('approved');
+    // The App created no Deployment of its own: the approval was for the jobs, not a request.
+    expect(deployments(s).filter((d) => d.viaApp)).toEqual([]);
   }, 120_000);
 
   test('an environment without gates is approved, unless someone else holds its lock', async () => {
