@@ -126,8 +126,14 @@ export async function runWorkflow(path: string, context: WorkflowContext): Promi
   if (!triggers(workflow.on).includes(context.event.name))
     throw new Error(`${path} does not run on '${context.event.name}' (on: ${JSON.stringify(workflow.on)})`);
 
+  const all = Object.entries(mapping(workflow.jobs, `${path}: jobs`));
+  // Refused before anything runs: a half-run workflow would leave the cluster changed.
+  for (const [id, job] of all)
+    for (const key of Object.keys(mapping(job, `${path}: jobs.${id}`)))
+      if (!JOB_KEYS.has(key))
+        throw new Error(`${path}: jobs.${id}: '${key}' is not supported by the test workflow runner`);
   const jobs: JobRun[] = [];
-  for (const [id, job] of Object.entries(mapping(workflow.jobs, `${path}: jobs`))) {
+  for (const [id, job] of all) {
     jobs.push(await runJob(path, id, mapping(job, `${path}: jobs.${id}`), workflow, context));
   }
   return { jobs, durationMs: performance.now() - started };
@@ -147,9 +153,6 @@ async function runJob(
   context: WorkflowContext,
 ): Promise<JobRun> {
   const where = `${path}: jobs.${id}`;
-  for (const key of Object.keys(job))
-    if (!JOB_KEYS.has(key))
-      throw new Error(`${where}: '${key}' is not supported by the test workflow runner`);
   const contexts = baseContexts(context, id);
   const jobStatus = statusFunctions(() => false);
   // GitHub wraps an `if:` without a status function in `success() && (…)`; a job without needs succeeds.
@@ -267,9 +270,9 @@ async function runStep(
       output: run.stdout + run.stderr,
     };
   }
-  if (typeof step.run !== 'string') throw new Error(`${where}: a step needs 'uses' or 'run'`);
+  if (step.run === undefined || step.run === null) throw new Error(`${where}: a step needs 'uses' or 'run'`);
   if (step.with !== undefined) throw new Error(`${where}: 'with' belongs to a 'uses' step`);
-  const script = interpolate(step.run, contexts, `${where}.run`);
+  const script = interpolate(scalar(step.run), contexts, `${where}.run`);
   const shell = typeof step.shell === 'string' ? interpolate(step.shell, contexts, `${where}.shell`) : 'bash';
   const directory =
     typeof step['working-directory'] === 'string'
