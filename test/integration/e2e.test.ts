@@ -271,13 +271,16 @@ describe('the chain from a /deploy comment to the cluster and back', () => {
 
     // The Deployments tab: the failed one, and a deploy:rollback of the good commit, live.
     expect(statesOf(failed)).toEqual(['in_progress', 'failure']);
-    expect(failed.statuses[1]?.description).toMatch(/roll|revert/i);
+    expect(failed.statuses[1]?.description).toMatch(
+      new RegExp(`^rolled back to revision \\d+ \\(version ${good.sha.slice(0, 7)}\\) after: `),
+    );
     const rollbacks = deployments(c.s).filter((d) => d.task === 'deploy:rollback');
     expect(rollbacks).toHaveLength(1);
     const rollback = rollbacks[0]!;
     expect(rollback).toMatchObject({ environment: 'staging', sha: good.sha });
     expect(rollback.payload).toMatchObject({
       failed_deployment_id: failed.id,
+      version: good.sha.slice(0, 7),
       rolled_back_from: badSha.slice(0, 7),
     });
     expect(statesOf(rollback)).toEqual(['success']);
