@@ -230,7 +230,7 @@ describe('the chain from a /deploy comment to the cluster and back', () => {
     // The other namespace was left alone.
     expect(liveDeployment(c, 'production').image).toBe(imageOfCommit(c.baseSha));
     console.log(`e2e staging chain: ${Math.round(performance.now() - started)} ms`);
-  }, 120_000);
+  }, 180_000);
 
   test('a crash-looping image: the action rolls back, and check run, sticky comment, Deployments and cluster agree', async () => {
     const c = await start();
@@ -349,5 +349,5 @@ describe('the chain from a /deploy comment to the cluster and back', () => {
     await eventually(() => rollgateRefs(c.s).length === 0 || undefined, 'the marker to be released');
     expect(liveDeployment(c, 'staging').image).toBe(imageOfCommit(c.baseSha));
     console.log(`e2e gated production chain (after /approve): ${Math.round(performance.now() - started)} ms`);
-  }, 120_000);
+  }, 180_000);
 });

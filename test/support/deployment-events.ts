@@ -173,7 +173,7 @@ export function startDeploymentEvents(s: AppStand, options: DeploymentEventsOpti
     runs,
     deliveries,
     deploymentEvent: (id) => events.get(id),
-    async settled(timeoutMs = 150_000) {
+    async settled(timeoutMs = 90_000) {
       const started = Date.now();
       for (;;) {
         poll();
