@@ -112,7 +112,7 @@ async function answerComment(
       const checked = await reportConfig(context, facts.pull.headSha, facts.config);
       result = !checked.ok
         ? refuse(checked.message)
-        : await carryOut(parsed.command, {
+        : await carryOut(configuredName(parsed.command, checked.config), {
             context,
             io,
             repo: io.repo,
@@ -188,6 +188,20 @@ export async function readPermission(io: GitHubIo, username: string): Promise<Pe
     if ((error as { status?: number }).status === 404) return { roleName: '', permission: 'none' };
     throw error;
   }
+}
+
+/**
+ * The command with its environment spelled as `.github/rollgate.yml` spells it: `/deploy Staging`
+ * and `/deploy staging` are one environment on GitHub, and its Deployments, check runs and
+ * replies should all carry one name.
+ */
+function configuredName(command: Command, config: RollgateConfig): Command {
+  if (!('environment' in command) || command.environment === undefined) return command;
+  const folded = command.environment.toLowerCase();
+  const configured = [...config.environments.keys()].find((name) => name.toLowerCase() === folded);
+  return configured === undefined || configured === command.environment
+    ? command
+    : ({ ...command, environment: configured });
 }
 
 function carryOut(command: Command, run: CommandRun): Promise<CommandResult> {

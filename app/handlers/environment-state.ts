@@ -7,6 +7,7 @@
 import {
   acquire,
   claim,
+  EnvironmentMap,
   readEnvironmentRefs,
   readLockHolder,
   release,
@@ -66,7 +67,8 @@ export async function readEnvironmentState(
   environments?: readonly string[],
 ): Promise<EnvironmentState> {
   const refs = await readEnvironmentRefs(git, repo, { migrated });
-  const wanted = (name: string) => environments === undefined || environments.includes(name);
+  const folded = environments?.map((e) => e.toLowerCase());
+  const wanted = (name: string) => folded === undefined || folded.includes(name.toLowerCase());
   const [locks, markers] = await Promise.all([
     Promise.all(
       [...refs.locks]
@@ -79,7 +81,8 @@ export async function readEnvironmentState(
         .map(async ([name, sha]) => [name, toMarker(await readLockHolder(git, repo, sha), sha)] as const),
     ),
   ]);
-  return { locks: new Map(locks), markers: new Map(markers) };
+  // Looked up by the names commands and the configuration spell: case does not matter.
+  return { locks: new EnvironmentMap(locks), markers: new EnvironmentMap(markers) };
 }
 
 /** The holder of `environment`'s lock, if it is locked (one read, two when it is). */

@@ -170,9 +170,12 @@ export function refPath(kind: RefKind, environment: string): string {
   return `${NAMESPACE}${kind}/${environmentKey(environment)}`;
 }
 
-/** A map keyed by environment name without regard to case. */
-class EnvironmentMap extends Map<string, string> {
-  override get(environment: string): string | undefined {
+/**
+ * A map keyed by environment name without regard to case, as GitHub names environments
+ * (`Staging` and `staging` are one environment): its keys are the lower-cased names.
+ */
+export class EnvironmentMap<V = string> extends Map<string, V> {
+  override get(environment: string): V | undefined {
     return super.get(environment.toLowerCase());
   }
 
@@ -180,8 +183,12 @@ class EnvironmentMap extends Map<string, string> {
     return super.has(environment.toLowerCase());
   }
 
-  override set(environment: string, sha: string): this {
-    return super.set(environment.toLowerCase(), sha);
+  override set(environment: string, value: V): this {
+    return super.set(environment.toLowerCase(), value);
+  }
+
+  override delete(environment: string): boolean {
+    return super.delete(environment.toLowerCase());
   }
 }
 

@@ -540,3 +540,24 @@ describe('the App on a real Probot server against the GitHub API test server', (
     expect(stickies(s)).toHaveLength(1);
   });
 });
+
+describe('environment names, as GitHub spells them: without regard to case', () => {
+  test('`/lock STAGING` holds the `Staging` of the file against `/deploy staging`, and the Deployment carries the file’s spelling', async () => {
+    const s = await start({
+      config: 'environments:\n  Staging:\n    requires: { checks: none }\n',
+    });
+    const say = async (text: string, user = 'octocat'): Promise<string> => {
+      const { commentId } = await s.comment(text, { user });
+      await settled(s, commentId);
+      return replies(s).at(-1) ?? '';
+    };
+    expect(await say('/lock STAGING maintenance', 'monalisa')).toMatch(/locked for @monalisa/);
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/lock/staging']);
+    expect(await say('/deploy staging')).toMatch(/locked/);
+    expect(deployments(s)).toHaveLength(0);
+    expect(await say('/unlock staging', 'monalisa')).toMatch(/unlocked/i);
+    expect(await say('/deploy staging')).toMatch(/Deploying/);
+    expect(deployments(s).map((d) => d.environment)).toEqual(['Staging']);
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/deploying/staging']);
+  }, 120_000);
+});
