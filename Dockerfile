@@ -23,8 +23,9 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json ./
 COPY app ./app
 COPY src ./src
-# The official image's unprivileged user (uid 1000); the files stay root's, read-only to it.
-USER node
+# The official image's unprivileged user `node`, by number (uid:gid 1000:1000) so that Kubernetes'
+# runAsNonRoot can verify it; the files stay root's, read-only to it.
+USER 1000:1000
 EXPOSE 3000
 # For `docker run` and Compose; Kubernetes ignores HEALTHCHECK and uses the probes in deploy/.
 # The slim image has no curl: Node's fetch asks /ping.
