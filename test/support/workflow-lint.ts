@@ -24,8 +24,8 @@ export interface WorkflowSource {
  * How templates and docs write "this repository": `OWNER/rollgate` (the owner is the user's to
  * fill in, as `docs/actions.md` and `app/app.yml` write it) with the `@v1` ref users pin.
  */
-export const THIS_REPOSITORY = 'OWNER/rollgate';
-export const THIS_REF = 'v1';
+const THIS_REPOSITORY = 'OWNER/rollgate';
+const THIS_REF = 'v1';
 const OURS = /^OWNER\/rollgate(?:\/(actions\/[a-z0-9-]+))?@v1$/;
 /** Anything that looks like an attempt at this repository's actions, in whatever spelling. */
 const LOOKS_LIKE_OURS = /(^|\/)rollgate(\/|@|$)/i;
@@ -82,23 +82,8 @@ function problem(
  */
 export async function parserProblems(source: WorkflowSource): Promise<string[]> {
   const result = parseWorkflow({ name: source.file, content: source.text }, new NoOperationTraceWriter());
-  const problems = result.context.errors
-    .getErrors()
-    .map((error) =>
-      problem(
-        source,
-        error.range?.start.line ?? 0,
-        error.range?.start.column ?? 0,
-        'workflow-parser',
-        error.rawMessage,
-      ),
-    );
-  if (result.value === undefined || problems.length > 0) {
-    return problems.length > 0 ? problems : [problem(source, 0, 0, 'workflow-parser', 'no workflow')];
-  }
-  const template = await convertWorkflowTemplate(result.context, result.value);
-  return [
-    ...result.context.errors
+  const placed = (): string[] =>
+    result.context.errors
       .getErrors()
       .map((error) =>
         problem(
@@ -108,9 +93,18 @@ export async function parserProblems(source: WorkflowSource): Promise<string[]> 
           'workflow-parser',
           error.rawMessage,
         ),
-      ),
-    ...(template.errors ?? []).map((error) => problem(source, 0, 0, 'workflow-parser', error.Message)),
-  ].filter((line, index, all) => all.indexOf(line) === index);
+      );
+  if (result.value === undefined) {
+    const problems = placed();
+    return problems.length > 0 ? problems : [problem(source, 1, 1, 'workflow-parser', 'no workflow')];
+  }
+  if (result.context.errors.count > 0) return placed();
+  const template = await convertWorkflowTemplate(result.context, result.value);
+  // The conversion adds its errors to the context too (with their place) and repeats them,
+  // unplaced, in `template.errors`: report those only when the context has none.
+  const problems = placed();
+  if (problems.length > 0) return problems;
+  return (template.errors ?? []).map((error) => problem(source, 0, 0, 'workflow-parser', error.Message));
 }
 
 interface LintResult {

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { imageTags } from '../../src/build/docker.ts';
 import { parseImageReference } from '../../src/kubernetes/image.ts';
 import { repositoryRoot } from '../support/runner.ts';
-import { checkWorkflow, propertiesProblems } from '../support/workflow-lint.ts';
+import { checkWorkflow, parserProblems, propertiesProblems } from '../support/workflow-lint.ts';
 
 const folder = join(repositoryRoot, 'workflows-templates');
 const templates = readdirSync(folder)
@@ -384,6 +384,27 @@ describe('the template checks fail, naming file and line', () => {
         expect.stringMatching(/^x\.yml:1:1: \[workflow-parser\] Required property is missing: on/),
       ]),
     );
+  });
+
+  test('a job needing a job that does not exist, and a bad cron, by GitHub’s parser', async () => {
+    const text = [
+      'on:',
+      '  schedule:',
+      "    - cron: '99 * * * *'",
+      'jobs:',
+      '  a:',
+      '    needs: [buidl]',
+      '    runs-on: ubuntu-latest',
+      '    steps: [{ run: "true" }]',
+      '  b:',
+      '    runs-on: ubuntu-latest',
+      '    steps: [{ run: "true" }]',
+    ].join('\n');
+    const problems = await parserProblems({ file: 'x.yml', text });
+    expect(problems).toEqual([
+      "x.yml:3:13: [workflow-parser] Invalid cron expression. Expected format: '* * * * *' (minute hour day month weekday)",
+      "x.yml:6:13: [workflow-parser] Job 'a' depends on unknown job 'buidl'.",
+    ]);
   });
 
   test('an input the action does not declare, a missing required input, an output it does not have, and a wrong spelling', async () => {
