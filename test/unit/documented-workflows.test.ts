@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, parseConfigText } from '../../src/config/parse.ts';
 import { repositoryRoot } from '../support/runner.ts';
-import { checkWorkflow } from '../support/workflow-lint.ts';
+import { actionOf, checkWorkflow } from '../support/workflow-lint.ts';
 
 /** A fenced ```yaml block of a Markdown file: its text and the line its first content line has. */
 interface Snippet {
@@ -135,6 +135,37 @@ describe('YAML in the README and docs/', () => {
       expect(await problemsOf(snippet)).toEqual([]);
     },
   );
+});
+
+describe('one spelling of this repository’s actions', () => {
+  /**
+   * Every `<owner>/rollgate[/actions/<name>]@<ref>` in the README, docs/ and the templates, prose
+   * included, is `OWNER/rollgate…@v1` and names an action.yml of this repository.
+   */
+  test('the README, docs/ and the starter workflows write OWNER/rollgate[/actions/<name>]@v1 for actions that exist', () => {
+    const files = [
+      ...documents,
+      ...readdirSync(join(repositoryRoot, 'workflows-templates'))
+        .filter((file) => file.endsWith('.yml'))
+        .map((file) => `workflows-templates/${file}`),
+    ];
+    const mentions = files.flatMap((file) =>
+      readFileSync(join(repositoryRoot, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) =>
+          [...line.matchAll(/[\w.-]+\/rollgate(?:\/actions\/[\w-]+)?@[\w.-]+/g)].map(([uses]) => ({
+            where: `${file}:${index + 1}`,
+            uses,
+          })),
+        ),
+    );
+    expect(mentions.length).toBeGreaterThan(10);
+    const wrong = mentions.flatMap(({ where, uses }) => {
+      const action = actionOf(uses);
+      return typeof action === 'string' ? [`${where}: ${action}`] : [];
+    });
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('the snippet checks fail, naming the Markdown file and line', () => {
