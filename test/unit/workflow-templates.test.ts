@@ -1,13 +1,19 @@
 import { describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { imageTags } from '../../src/build/docker.ts';
 import { parseImageReference } from '../../src/kubernetes/image.ts';
 import { repositoryRoot } from '../support/runner.ts';
 import { checkWorkflow, parserProblems, propertiesProblems } from '../support/workflow-lint.ts';
+import {
+  deploymentEvent,
+  github,
+  HEAD_SHA,
+  inputsOf,
+  MERGE_SHA,
+  pullRequest,
+  workflowOf,
+} from '../support/workflow-steps.ts';
 
 const folder = join(repositoryRoot, 'workflows-templates');
 const templates = readdirSync(folder)
@@ -15,140 +21,8 @@ const templates = readdirSync(folder)
   .sort();
 const textOf = (file: string): string => readFileSync(join(folder, file), 'utf8');
 
-interface Step {
-  readonly id?: string;
-  readonly if?: string;
-  readonly uses?: string;
-  readonly run?: string;
-  readonly env?: Readonly<Record<string, string>>;
-  readonly with?: Readonly<Record<string, unknown>>;
-}
-interface Job {
-  readonly if?: string;
-  readonly needs?: string | readonly string[];
-  readonly environment?: string | { readonly name: string };
-  readonly permissions?: Readonly<Record<string, string>>;
-  readonly steps: readonly Step[];
-}
-interface Workflow {
-  readonly on: unknown;
-  readonly permissions?: Readonly<Record<string, string>>;
-  readonly jobs: Readonly<Record<string, Job>>;
-}
-const workflowOf = (file: string): Workflow => parse(textOf(file)) as Workflow;
-
 /** Where `.properties.json` goes beside a template, as GitHub looks for it. */
 const propertiesOf = (file: string): string => file.replace(/\.yml$/, '.properties.json');
-
-/**
- * A context value by its dotted path (`github.event.pull_request.head.sha`): all the templates'
- * `env:` and `with:` values are such paths, so the test evaluates them without an expression engine
- * and refuses anything else, rather than guessing what GitHub would make of it.
- */
-function evaluate(text: string, context: Readonly<Record<string, unknown>>, where: string): string {
-  return text.replace(/\$\{\{(.*?)\}\}/g, (_whole, expression: string) => {
-    const path = expression.trim();
-    if (!/^[\w-]+(\.[\w-]+)*$/.test(path)) throw new Error(`${where}: '${path}' is more than a context path`);
-    let value: unknown = context;
-    for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
-      throw new Error(`${where}: ${path} is not a value in the test's context`);
-    return String(value);
-  });
-}
-
-/** Runs a `run:` step's script with `sh -e`, as a runner would, and returns what it wrote to GITHUB_OUTPUT. */
-function runStep(
-  step: Step,
-  context: Readonly<Record<string, unknown>>,
-  where: string,
-): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'rollgate-template-'));
-  try {
-    const output = join(dir, 'output');
-    const env = Object.fromEntries(
-      Object.entries(step.env ?? {}).map(([name, value]) => [
-        name,
-        evaluate(value, context, `${where} env.${name}`),
-      ]),
-    );
-    const result = spawnSync('sh', ['-e', '-c', step.run ?? ''], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, GITHUB_OUTPUT: output },
-      encoding: 'utf8',
-    });
-    if (result.status !== 0) throw new Error(`${where} failed (${result.status}): ${result.stderr}`);
-    const written = readFileSync(output, 'utf8');
-    return Object.fromEntries(
-      written
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Runs a job's `run:` steps in order and evaluates the `with:` of its step that uses `uses`, as
- * the runner would hand them to the action.
- */
-function inputsOf(
-  job: Job,
-  usesPrefix: string,
-  context: Record<string, unknown>,
-  where: string,
-): { inputs: Record<string, string>; outputs: Record<string, Record<string, string>> } {
-  const outputs: Record<string, Record<string, string>> = {};
-  const scope = { ...context, steps: {} as Record<string, { outputs: Record<string, string> }> };
-  for (const step of job.steps) {
-    if (step.run !== undefined) {
-      const written = runStep(step, scope, `${where} step ${step.id ?? '?'}`);
-      if (step.id !== undefined) {
-        outputs[step.id] = written;
-        scope.steps[step.id] = { outputs: written };
-      }
-    }
-    if (step.uses?.startsWith(usesPrefix)) {
-      const inputs = Object.fromEntries(
-        Object.entries(step.with ?? {}).map(([name, value]) => [
-          name,
-          evaluate(String(value), scope, `${where} with.${name}`),
-        ]),
-      );
-      return { inputs, outputs };
-    }
-  }
-  throw new Error(`${where} has no step using ${usesPrefix}`);
-}
-
-const HEAD_SHA = 'c0ffee1234567890abcdef1234567890abcdef12';
-const MERGE_SHA = '4e4e4e4e1234567890abcdef1234567890abcdef';
-/** A repository whose owner and name hold capitals, as GitHub's contexts spell them. */
-const REPOSITORY = { owner: 'Acme-Corp', name: 'Shop-API' } as const;
-const github = (
-  event: Record<string, unknown>,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> => ({
-  github: {
-    repository: `${REPOSITORY.owner}/${REPOSITORY.name}`,
-    actor: 'octocat',
-    event: { repository: { name: REPOSITORY.name }, ...event },
-    ...extra,
-  },
-  secrets: { KUBECONFIG: 'apiVersion: v1', GITHUB_TOKEN: 'ghs_x' },
-  vars: { HEALTH_URL: 'https://shop.example.com/healthz', ENVIRONMENT_URL: 'https://shop.example.com' },
-});
-const pullRequest = (headRepository: string, actor = 'octocat'): Record<string, unknown> => ({
-  ...github(
-    {
-      pull_request: { number: 7, head: { sha: HEAD_SHA, repo: { full_name: headRepository } } },
-    },
-    { actor, sha: MERGE_SHA },
-  ),
-});
-const deploymentEvent = (task: string, environment: string): Record<string, unknown> =>
-  github({ deployment: { id: 42, task, environment, sha: HEAD_SHA, ref: 'feature' } });
 
 describe('starter workflows', () => {
   test('there are templates for CI to production, pull-request images, deployment events and manual rollback', () => {
