@@ -317,14 +317,13 @@ describe('two App replicas behind one port with one Redis', () => {
       r.balancer.route(c.delivery, [0, 1]);
       const first = r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url });
       await held.arrived;
-      const second = r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url });
-      // B has either made a Deployment or answered without one; then A goes on.
-      await eventually(
-        () => deploymentsOf(r.s, c.commentId).length > 0 || replyTo(r.s, c.commentId).length > 0 || undefined,
-        'replica B to carry the redelivery out',
+      // B's delivery is answered once its handler is done, or with 202 after 6 s: no wait on an
+      // outcome that a fixed App would not produce.
+      expect([200, 202]).toContain(
+        await r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url }),
       );
       held.release();
-      await Promise.all([first, second]);
+      await first;
       await eventually(() => replyTo(r.s, c.commentId).length > 0 || undefined, 'a reply');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const made = deploymentsOf(r.s, c.commentId).length;
