@@ -70,8 +70,9 @@ if (config.mode === 'setup') {
   budget =
     app.redisUrl === undefined
       ? new MemoryWriteBudget(app.writeLimits)
-      : new RedisWriteBudget(app.redisUrl, app.writeLimits, (error) => {
-          console.error(
+      : // Reported through the App's logger (it exists by the first write), so LOG_FORMAT=json keeps every line JSON.
+        new RedisWriteBudget(app.redisUrl, app.writeLimits, (error) => {
+          log.warn(
             `Redis at REDIS_URL is unreachable (${error instanceof Error ? error.message : String(error)}): limiting writes in this replica alone until it answers.`,
           );
         });

@@ -4,7 +4,6 @@
  * real `redis-server`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { MemoryWriteBudget } from '../../app/limits/budget.ts';
 import { RedisWriteBudget } from '../../app/limits/redis-budget.ts';
 import { RedisConnection } from '../../app/limits/redis-connection.ts';
@@ -12,6 +11,7 @@ import { startAppStand, REPOSITORY, type AppStand } from '../support/app-stand.t
 import { eventually } from '../support/app-view.ts';
 import type { GitHubServer } from '../support/github-server/server.ts';
 import { closedPort } from '../support/http-target.ts';
+import { startRedis, type RedisServer } from '../support/redis.ts';
 
 let stand: AppStand | undefined;
 
@@ -193,35 +193,16 @@ describe('per-installation limits', () => {
 });
 
 describe('budgets in Redis', () => {
-  let redis: ChildProcess;
+  let redis: RedisServer;
   let url: string;
 
   beforeAll(async () => {
-    const port = await closedPort();
-    url = `redis://127.0.0.1:${port}`;
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    await new Promise<void>((ready, fail) => {
-      redis.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) ready();
-      });
-      redis.once('exit', (code) => {
-        fail(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
+    redis = await startRedis();
+    url = redis.url;
   });
 
   afterAll(async () => {
-    const exited = new Promise((resolve) => redis.once('exit', resolve));
-    redis.kill('SIGTERM');
-    await exited;
+    await redis.close();
   });
 
   test('two replicas share one installation’s budget and its pause', async () => {

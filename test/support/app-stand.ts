@@ -41,8 +41,15 @@ export interface AppStand {
   replica(): Promise<{ url: string; log(): string }>;
   /** Sends `signal` to the App; resolves with its exit code once it exits. */
   stop(signal: NodeJS.Signals): Promise<number | null>;
-  /** Delivers a webhook as GitHub does; resolves with the App's HTTP status. */
-  send(event: string, payload: unknown, options?: { delivery?: string; secret?: string }): Promise<number>;
+  /**
+   * Delivers a webhook as GitHub does; resolves with the App's HTTP status. `to` is where it goes
+   * (a base URL, e.g. a balancer in front of replicas); the App by default.
+   */
+  send(
+    event: string,
+    payload: unknown,
+    options?: { delivery?: string; secret?: string; to?: string },
+  ): Promise<number>;
   /** GitHub's example payload of `event.action`, moved to this repository and installation. */
   event(event: string, action: string, fields?: Record<string, unknown>): Record<string, unknown>;
   /** The `issue_comment.created` payload of an existing comment. */
@@ -50,7 +57,7 @@ export interface AppStand {
   /** A pull-request comment by `user`, seeded on the server and delivered as `issue_comment.created`. */
   comment(
     body: string,
-    options?: { user?: string; pullNumber?: number; delivery?: string },
+    options?: { user?: string; pullNumber?: number; delivery?: string; to?: string },
   ): Promise<{ status: number; commentId: number; delivery: string }>;
   /** The App's log so far. */
   log(): string;
@@ -225,7 +232,7 @@ export async function startAppStand(
       const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
         .update(body)
         .digest('hex')}`;
-      const response = await fetch(`${url}/api/github/webhooks`, {
+      const response = await fetch(`${sendOptions.to ?? url}/api/github/webhooks`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -285,6 +292,7 @@ export async function startAppStand(
       const delivery = commentOptions.delivery ?? `comment-${commentCounter}-${randomUUID()}`;
       const status = await stand.send('issue_comment', stand.commentPayload(seeded.id, text, user, number), {
         delivery,
+        ...(commentOptions.to === undefined ? {} : { to: commentOptions.to }),
       });
       return { status, commentId: seeded.id, delivery };
     },

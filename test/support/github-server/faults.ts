@@ -66,11 +66,67 @@ interface PlannedLoss {
   readonly as: LostAnswer;
 }
 
+/**
+ * A call held on arrival, before GitHub carries it out, until the test lets it go: to stop a
+ * client at a chosen point of its work (and kill it there), deterministically.
+ */
+export interface HeldCall {
+  /** Resolves once the call has arrived and is held. */
+  readonly arrived: Promise<void>;
+  /** GitHub carries the call out and answers it, whether or not its client still listens. */
+  release(): void;
+  /** The call never happens: its connection is closed without an answer. */
+  drop(): void;
+}
+
+/** What the server does with a held call once the test decides. */
+interface HoldHandle {
+  readonly operationId: string;
+  arrive(carryOut: () => void, drop: () => void): void;
+}
+
 /** Planned faults, consumed in the order they were planned. `'*'` matches every operation. */
 export class FaultPlan {
   readonly #planned: PlannedFault[] = [];
   readonly #losses: PlannedLoss[] = [];
   readonly #callCounts = new Map<string, number>();
+  readonly #holds: HoldHandle[] = [];
+
+  /** Holds the next call of the operation on arrival (see `HeldCall`). */
+  hold(operationId: string): HeldCall {
+    let arrived!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    let decided: 'release' | 'drop' | undefined;
+    let pending: { carryOut: () => void; drop: () => void } | undefined;
+    const decide = (how: 'release' | 'drop'): void => {
+      if (decided !== undefined) throw new Error(`the held ${operationId} call was let go already`);
+      decided = how;
+      if (pending !== undefined) (how === 'release' ? pending.carryOut : pending.drop)();
+    };
+    this.#holds.push({
+      operationId,
+      arrive: (carryOut, drop) => {
+        pending = { carryOut, drop };
+        arrived();
+        if (decided !== undefined) (decided === 'release' ? carryOut : drop)();
+      },
+    });
+    return {
+      arrived: arrival,
+      release: () => {
+        decide('release');
+      },
+      drop: () => {
+        decide('drop');
+      },
+    };
+  }
+
+  /** The hold planned for this call of the operation, if any, counting it as used. */
+  takeHold(operationId: string): HoldHandle | undefined {
+    const index = this.#holds.findIndex((h) => h.operationId === operationId || h.operationId === '*');
+    return index < 0 ? undefined : this.#holds.splice(index, 1)[0];
+  }
 
   /** Counts a call of the operation and returns its number (1 for the first). */
   countCall(operationId: string): number {

@@ -12,6 +12,7 @@ import {
   FaultPlan,
   failureAnswer,
   type FaultTarget,
+  type HeldCall,
   type InjectedFailure,
   type LostAfterWrite,
   type LostAnswer,
@@ -124,6 +125,11 @@ export interface GitHubServer {
    * happened; the client cannot know. For fault-matrix tests of reconciliation after a lost answer.
    */
   loseAnswer(operationId: string, plan?: LostAnswerPlan): void;
+  /**
+   * Holds the next call of `operationId` (or `'*'`) on arrival, before it is carried out, until
+   * the test releases or drops it: to stop the App at a known point of a command and kill it there.
+   */
+  hold(operationId: string): HeldCall;
   /** Throws, listing them, when any violation was recorded. */
   assertNoViolations(): void;
   close(): Promise<void>;
@@ -142,31 +148,43 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const exchange = serve(req, Buffer.concat(chunks).toString('utf8'), { state, faults, links });
-      const { operationId, call } = exchange.call;
-      const lost =
-        operationId === undefined || call === undefined ? undefined : faults.takeLoss(operationId, call);
-      const after =
-        lost !== undefined || operationId === undefined || call === undefined
-          ? undefined
-          : faults.take(operationId, 'after', call, exchange.call.status >= 400)?.after;
-      calls.push(
-        lost !== undefined
-          ? { ...exchange.call, lostAnswer: lost }
-          : after === undefined
-            ? exchange.call
-            : { ...exchange.call, status: after.kind === 'lost' ? 0 : 502 },
-      );
-      if (exchange.violation) violations.push(exchange.violation);
-      if (lost === 'socket' || after?.kind === 'lost') res.socket?.destroy();
-      else if (lost === 502) send(res, badGateway, state.now());
-      else if (after?.kind === 'timeout')
-        setTimeout(() => {
-          send(res, timeoutAnswer(), state.now());
-        }, after.delayMs);
-      else send(res, exchange.answer, state.now());
+      const text = Buffer.concat(chunks).toString('utf8');
+      const held = faults.takeHold(operationOf(req) ?? '');
+      if (held === undefined) answer(req, res, text);
+      else
+        held.arrive(
+          () => {
+            answer(req, res, text);
+          },
+          () => res.socket?.destroy(),
+        );
     });
   });
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse, text: string): void => {
+    const exchange = serve(req, text, { state, faults, links });
+    const { operationId, call } = exchange.call;
+    const lost =
+      operationId === undefined || call === undefined ? undefined : faults.takeLoss(operationId, call);
+    const after =
+      lost !== undefined || operationId === undefined || call === undefined
+        ? undefined
+        : faults.take(operationId, 'after', call, exchange.call.status >= 400)?.after;
+    calls.push(
+      lost !== undefined
+        ? { ...exchange.call, lostAnswer: lost }
+        : after === undefined
+          ? exchange.call
+          : { ...exchange.call, status: after.kind === 'lost' ? 0 : 502 },
+    );
+    if (exchange.violation) violations.push(exchange.violation);
+    if (lost === 'socket' || after?.kind === 'lost') res.socket?.destroy();
+    else if (lost === 502) send(res, badGateway, state.now());
+    else if (after?.kind === 'timeout')
+      setTimeout(() => {
+        send(res, timeoutAnswer(), state.now());
+      }, after.delayMs);
+    else send(res, exchange.answer, state.now());
+  };
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const { port } = server.address() as AddressInfo;
   links.api = `http://127.0.0.1:${port}`;
@@ -194,6 +212,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       checkOperation(operationId);
       faults.loseAnswer(operationId, plan);
     },
+    hold: (operationId) => {
+      checkOperation(operationId);
+      return faults.hold(operationId);
+    },
     assertNoViolations: () => {
       if (violations.length === 0) return;
       const lines = violations.map(
@@ -218,6 +240,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       throw new Error(`'${operationId}' is not an operationId of GitHub's REST API description`);
     }
   }
+}
+
+/** The operation a request is for, before it is served (a hold is planned by operation). */
+function operationOf(req: http.IncomingMessage): string | undefined {
+  const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/^\/api\/v3(?=\/)/, '');
+  const match = loadApiDescription().match(req.method ?? 'GET', pathname);
+  return match.kind === 'operation' ? match.operation.operationId : undefined;
 }
 
 interface ServerParts {
