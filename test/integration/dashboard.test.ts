@@ -5,10 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import {
+  REPOSITORY,
+  startAppStand,
+  startArguments,
+  WEBHOOK_SECRET,
+  type AppStand,
+} from '../support/app-stand.ts';
+import { closedPort } from '../support/http-target.ts';
+import { repositoryRoot } from '../support/runner.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SECRET_REPOSITORY = 'octo-org/secret-service';
@@ -275,5 +284,69 @@ describe('the dashboard', () => {
     expect(anonymous.status).toBe(302);
     expect(anonymous.headers.get('location')).toBe('/dashboard/login');
     expect((await request('/dashboard/events')).status).toBe(401);
+  });
+});
+
+/** Runs `npm start` with the dashboard's `env` until it exits; its code and output (it must not start). */
+async function startRefused(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const child = spawn(process.execPath, startArguments(), {
+    cwd: repositoryRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(await closedPort()),
+      HOST: '127.0.0.1',
+      APP_ID: '4242',
+      PRIVATE_KEY: privateKey,
+      WEBHOOK_SECRET,
+      GHE_HOST: '127.0.0.1:9',
+      GHE_PROTOCOL: 'http',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+describe('the App refuses to turn the dashboard on unsafely', () => {
+  const dashboard = { GITHUB_CLIENT_ID: 'Iv23litest', GITHUB_CLIENT_SECRET: 'secret' };
+
+  test('without ROLLGATE_SESSION_KEY it exits non-zero and says how to make one', async () => {
+    const run = await startRefused(dashboard);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      'Rollgate cannot start: GITHUB_CLIENT_ID is set (the dashboard is on), but ROLLGATE_SESSION_KEY is not.',
+    );
+    expect(run.output).toContain('openssl rand -base64 32');
+  });
+
+  test('with a session key shorter than 32 bytes it exits non-zero', async () => {
+    const run = await startRefused({
+      ...dashboard,
+      ROLLGATE_SESSION_KEY: randomBytes(16).toString('base64'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      'ROLLGATE_SESSION_KEY is not 32 bytes of base64 (it decodes to 16 byte(s)).',
+    );
+  });
+
+  test('without GITHUB_CLIENT_SECRET it exits non-zero', async () => {
+    const run = await startRefused({
+      GITHUB_CLIENT_ID: 'Iv23litest',
+      ROLLGATE_SESSION_KEY: randomBytes(32).toString('base64'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('GITHUB_CLIENT_SECRET is not');
   });
 });
