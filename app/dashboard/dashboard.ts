@@ -103,7 +103,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const originOf = (req: IncomingMessage): string => {
     if (config.publicUrl !== undefined) return config.publicUrl;
     const host = req.headers.host ?? 'localhost';
-    const hostname = new URL(`http://${host}`).hostname;
+    // A Host header that is no host name gets https: never plain http off the loopback.
+    const hostname = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : '';
     return `${isLoopback(hostname) ? 'http' : 'https'}://${host}`;
   };
   // Secure unless the dashboard is plain http on this machine's loopback (the tests, a laptop):
