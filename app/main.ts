@@ -2,7 +2,8 @@
  * `npm start`: Rollgate's server. Configuration comes from the environment (and `.env`, as
  * Probot's `run` read it): APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH), WEBHOOK_SECRET, PORT, HOST,
  * WEBHOOK_PATH, LOG_LEVEL, LOG_FORMAT, REDIS_URL, GHE_HOST / GHE_PROTOCOL, and the limits
- * ROLLGATE_WRITES_PER_MINUTE / ROLLGATE_WRITES_PER_HOUR / ROLLGATE_SHUTDOWN_GRACE_MS.
+ * ROLLGATE_WRITES_PER_MINUTE / ROLLGATE_WRITES_PER_HOUR / ROLLGATE_SHUTDOWN_GRACE_MS, and the
+ * dashboard's GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET / ROLLGATE_SESSION_KEY / ROLLGATE_DASHBOARD_URL.
  * Without APP_ID it serves the setup page, which registers the App of `app/app.yml`.
  * SIGTERM and SIGINT stop accepting webhooks, let the handlers in flight finish, then exit.
  */
@@ -15,14 +16,20 @@ import { MAX_WEBHOOK_BYTES, readAppConfig, StartupError, type AppConfig } from '
 import { handleSetup } from './server/setup.ts';
 import { startWebhookServer, type WebhookServer } from './server/webhook-server.ts';
 import { startSweeps } from './deferred/sweep.ts';
+import { readDashboardConfig, type DashboardConfig } from './dashboard/config.ts';
+import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
+import { MemoryEventBus } from './dashboard/events.ts';
+import type { GitRefsApi } from '../src/github/environment-refs.ts';
 import { now as clockNow } from './clock.ts';
 import rollgate from './index.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 let config: AppConfig;
+let dashboardConfig: DashboardConfig | undefined;
 try {
   config = readAppConfig(process.env);
+  dashboardConfig = config.mode === 'app' ? readDashboardConfig(process.env, config.baseUrl) : undefined;
 } catch (error) {
   if (!(error instanceof StartupError)) throw error;
   console.error(`Rollgate cannot start: ${error.render()}`);
@@ -32,6 +39,7 @@ try {
 let server: WebhookServer;
 let stopSweeps: (() => Promise<void>) | undefined;
 let budget: WriteBudget | undefined;
+let dashboard: Dashboard | undefined;
 let log: {
   info(message: string): void;
   warn(message: string): void;
@@ -99,13 +107,30 @@ if (config.mode === 'setup') {
     log.warn(
       "NODE_ENV=development and no WEBHOOK_SECRET: webhooks are verified with the public secret 'development'.",
     );
+  if (dashboardConfig !== undefined)
+    dashboard = createDashboard({
+      config: dashboardConfig,
+      bus: new MemoryEventBus(),
+      installation: async (id) => {
+        const octokit = await probot.auth(id);
+        return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
+      },
+      log,
+    });
+  const live = dashboard;
   server = await startWebhookServer({
     ...app,
     maxBodyBytes: MAX_WEBHOOK_BYTES,
     webhookSecret: app.webhookSecret,
-    receive: (event) => probot.receive(event as unknown as Parameters<Probot['receive']>[0]),
+    receive: (event) => {
+      // Open dashboards hear of a deployment as it arrives: GitHub holds the change already.
+      live?.notify(event.name, event.payload);
+      return probot.receive(event as unknown as Parameters<Probot['receive']>[0]);
+    },
+    ...(live === undefined ? {} : { extraRoutes: (req, res) => live.routes(req, res) }),
     log,
   });
+  if (live !== undefined) log.info(`Dashboard at ${server.url}/dashboard (sign-in with GitHub).`);
   // Deferred deploy requests (a window that opens later): every replica sweeps for due ones.
   stopSweeps = startSweeps(probot, { intervalMs: app.sweepIntervalMs, now: clockNow, log: probot.log });
 }
@@ -118,6 +143,7 @@ const stop = (signal: string): void => {
   log.info(`${signal}: no new webhooks; waiting up to ${graceMs} ms for the handlers in flight.`);
   void server.drain(graceMs).then(async (unfinished) => {
     await stopSweeps?.();
+    await dashboard?.close();
     await budget?.close();
     if (unfinished.length === 0) {
       log.info('Every handler finished: exiting.');

@@ -99,7 +99,8 @@ function appPrivateKey(): string {
 export async function startAppStand(
   options: {
     config?: string | null;
-    env?: Record<string, string>;
+    /** More environment for the App; a function of the GitHub test server for what depends on it. */
+    env?: Record<string, string> | ((github: GitHubServer) => Record<string, string>);
     /**
      * Runs Probot's own Server in this process (still signed webhooks over HTTP), with an Octokit
      * that never retries or throttles: what the App does after a failed write is then its own.
@@ -161,7 +162,7 @@ export async function startAppStand(
         LOG_FORMAT: 'json',
         // No sweep of deferred requests unless a test asks for one: its calls would count as the command's.
         ROLLGATE_SWEEP_INTERVAL_MS: '3600000',
-        ...options.env,
+        ...(typeof options.env === 'function' ? options.env(github) : options.env),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

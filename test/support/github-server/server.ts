@@ -4,7 +4,8 @@
  * description is answered as GitHub would (400/404/422) and recorded as a violation; a response
  * that breaks it is recorded and answered 500; routes outside the description and operations the
  * server does not implement (501) are violations too. Point Octokit at `url`, or Probot at `host`
- * (`GHE_HOST`, with `GHE_PROTOCOL=http`: the `/api/v3` prefix is accepted).
+ * (`GHE_HOST`, with `GHE_PROTOCOL=http`: the `/api/v3` prefix is accepted). The same port is the web
+ * host too, for the OAuth web flow (`/login/oauth/*`, see `oauth.ts`), as on GitHub Enterprise Server.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import {
   type ResponseRewrite,
 } from './faults.ts';
 import type { Links } from './fixtures.ts';
+import { isOAuthPath, serveOAuth } from './oauth.ts';
 import { loadApiDescription, type OperationSpec } from './openapi.ts';
 import { appRoutes } from './routes/apps.ts';
 import { checkRoutes } from './routes/checks.ts';
@@ -149,6 +151,33 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
+      const web = new URL(req.url ?? '/', links.api);
+      if (isOAuthPath(web.pathname)) {
+        const method = req.method ?? 'GET';
+        const done = serveOAuth(state, method, web, req.headers, text);
+        const path = `${web.pathname}${web.search}`;
+        const status = done.answer.status;
+        calls.push({
+          method,
+          path,
+          operationId: undefined,
+          params: {},
+          body: text,
+          status,
+          actor: 'anonymous',
+        });
+        if (done.problems.length > 0)
+          violations.push({
+            kind: 'request',
+            method,
+            path,
+            operationId: undefined,
+            status,
+            problems: done.problems,
+          });
+        send(res, done.answer, state.now());
+        return;
+      }
       const held = faults.takeHold(operationOf(req) ?? '');
       if (held === undefined) answer(req, res, text);
       else

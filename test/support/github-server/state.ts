@@ -25,6 +25,8 @@ export interface AppRecord {
   readonly slug: string;
   readonly name: string;
   readonly clientId: string;
+  /** The App's OAuth client secret, which `POST /login/oauth/access_token` checks. */
+  readonly clientSecret: string;
   readonly owner: Account;
   /** The `<slug>[bot]` account the App acts as with an installation token. */
   readonly bot: Account;
@@ -57,7 +59,12 @@ export interface InstallationToken {
 /** Who a request acts as, from its `Authorization` header. */
 export type Actor =
   | { readonly kind: 'anonymous' }
-  | { readonly kind: 'user'; readonly account: Account }
+  | {
+      readonly kind: 'user';
+      readonly account: Account;
+      /** A user access token (`ghu_…`) issued through the App's OAuth web flow, not a PAT. */
+      readonly viaApp?: boolean;
+    }
   | { readonly kind: 'app' }
   | {
       readonly kind: 'installation';
@@ -438,6 +445,12 @@ export class GitHubState {
   readonly #accounts = new Map<string, Account>();
   readonly #repositories = new Map<string, RepositoryRecord>();
   readonly #tokens = new Map<string, InstallationToken>();
+  /** User access tokens (`ghu_…`) the OAuth web flow issued, and whom they act as. */
+  readonly #userTokens = new Map<string, Account>();
+  /** OAuth codes not yet exchanged: whom they authorize, for which redirect URI. */
+  readonly #oauthCodes = new Map<string, { account: Account; redirectUri: string | undefined }>();
+  /** Who signs in when a browser reaches `/login/oauth/authorize`; the viewer unless a test says. */
+  #authorizing: Account | undefined;
   readonly #teams = new Map<string, TeamRecord>();
   /**
    * Where objects point: this server's URL (set once it listens) and the web UI. Webhook payloads
@@ -455,6 +468,7 @@ export class GitHubState {
       slug,
       name: options.app?.name ?? 'Rollgate',
       clientId: `Iv23li${slug.replace(/[^a-z0-9]/gi, '').slice(0, 8)}test`,
+      clientSecret: `${slug.replace(/[^a-z0-9]/gi, '')}-client-secret`,
       owner: this.#account(options.app?.owner ?? 'octo-org', 'Organization'),
       bot: this.#account(`${slug}[bot]`, 'Bot'),
       permissions: {
@@ -544,6 +558,51 @@ export class GitHubState {
     return token;
   }
 
+  /** The user who authorizes the App at the next `/login/oauth/authorize` (a test's choice of browser user). */
+  authorizeAs(login: string): Account {
+    this.#authorizing = this.user(login);
+    return this.#authorizing;
+  }
+
+  /** The user `/login/oauth/authorize` signs in: the one `authorizeAs` chose, else the viewer. */
+  authorizingUser(): Account {
+    return this.#authorizing ?? this.viewer;
+  }
+
+  /** A one-time OAuth code for `account`, bound to the redirect URI it was issued for. */
+  issueOAuthCode(account: Account, redirectUri: string | undefined): string {
+    const code = createHash('sha256')
+      .update(`code:${account.id}:${this.nextId()}`)
+      .digest('hex')
+      .slice(0, 20);
+    this.#oauthCodes.set(code, { account, redirectUri });
+    return code;
+  }
+
+  /** Takes an OAuth code (each is good once, as GitHub's are); undefined when unknown or used. */
+  takeOAuthCode(code: string): { account: Account; redirectUri: string | undefined } | undefined {
+    const grant = this.#oauthCodes.get(code);
+    this.#oauthCodes.delete(code);
+    return grant;
+  }
+
+  /** Issues a user access token (`ghu_…`, GitHub's prefix for them) that acts as `login`. */
+  issueUserToken(login: string): string {
+    const account = this.user(login);
+    const token = `ghu_${createHash('sha256').update(`user:${account.id}:${this.nextId()}`).digest('hex').slice(0, 36)}`;
+    this.#userTokens.set(token, account);
+    return token;
+  }
+
+  /**
+   * Whether `account` has explicit permission on a repository — owns it or collaborates on it —
+   * which is what `GET /user/installations/{id}/repositories` lists
+   * (https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-user-access-token).
+   */
+  userCanRead(account: Account, repository: RepositoryRecord): boolean {
+    return repository.owner.id === account.id || repository.collaborators.has(account.login.toLowerCase());
+  }
+
   /** Every repository, in the order they were added. */
   allRepositories(): RepositoryRecord[] {
     return [...this.#repositories.values()];
@@ -562,7 +621,8 @@ export class GitHubState {
 
   /**
    * Who an `Authorization` header acts as: a JWT (three dot-separated parts) is the App, an issued
-   * installation token its installation (`<slug>[bot]`), any other token the viewer.
+   * installation token its installation (`<slug>[bot]`), an issued user access token its user, any
+   * other token the viewer.
    */
   actorFor(authorization: string | undefined): Actor {
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
@@ -577,6 +637,8 @@ export class GitHubState {
         repositories: issued.repositories,
       };
     }
+    const user = this.#userTokens.get(token);
+    if (user) return { kind: 'user', account: user, viaApp: true };
     return { kind: 'user', account: this.viewer };
   }
 

@@ -10,8 +10,10 @@ import {
   notFound,
   requireRepository,
   type ApiRequest,
+  type RouteContext,
   type RouteTable,
 } from './handler.ts';
+import type { Account, InstallationRecord, RepositoryRecord } from '../state.ts';
 import { paginate } from './pagination.ts';
 
 /** Installation tokens expire after one hour. */
@@ -47,24 +49,7 @@ export const appRoutes: RouteTable = {
     return {
       status: 200,
       headers: page.headers,
-      // This operation's description merges the account's two shapes (simple user and enterprise)
-      // so that an answer must carry the fields of both: an account with an enterprise's `slug`,
-      // `name` and times, as the description requires, besides the user fields GitHub sends.
-      body: page.items.map((i) => {
-        const installation = buildInstallation(context.links, context.state.app, i);
-        const account = installation.account as Record<string, unknown>;
-        const at = installation.created_at;
-        return {
-          ...installation,
-          account: {
-            ...account,
-            slug: i.account.login,
-            name: i.account.name ?? i.account.login,
-            created_at: at,
-            updated_at: at,
-          },
-        };
-      }),
+      body: page.items.map((i) => listedInstallation(context, i)),
     };
   },
   // GET /installation/repositories (installation token): the repositories it reaches
@@ -85,6 +70,44 @@ export const appRoutes: RouteTable = {
       },
     };
   },
+  // GET /user/installations (user access token): the installations holding a repository the user
+  // has explicit permission on — owns or collaborates on
+  // (https://docs.github.com/rest/apps/installations#list-app-installations-accessible-to-the-user-access-token).
+  'apps/list-installations-for-authenticated-user': (request, context) => {
+    const user = requireUserAccessToken(request);
+    const all = [...context.state.installations.values()].filter(
+      (i) => userRepositories(context, i, user).length > 0,
+    );
+    const page = paginate(all, request);
+    return {
+      status: 200,
+      headers: page.headers,
+      body: { total_count: all.length, installations: page.items.map((i) => listedInstallation(context, i)) },
+    };
+  },
+  // GET /user/installations/{installation_id}/repositories (user access token): the installation's
+  // repositories the user has explicit permission on, each with the user's permissions
+  // (https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-user-access-token).
+  'apps/list-installation-repos-for-authenticated-user': (request, context) => {
+    const user = requireUserAccessToken(request);
+    const installation = context.state.installations.get(integerParam(request, 'installation_id'));
+    if (!installation) throw notFound();
+    const reached = userRepositories(context, installation, user);
+    if (reached.length === 0) throw notFound();
+    const page = paginate(reached, request);
+    return {
+      status: 200,
+      headers: page.headers,
+      body: {
+        total_count: reached.length,
+        repository_selection: installation.repositories === undefined ? 'all' : 'selected',
+        repositories: page.items.map((r) => ({
+          ...buildRepository(context.links, r),
+          permissions: userPermissions(r, user),
+        })),
+      },
+    };
+  },
   'apps/get-repo-installation': (request, context) => {
     requireJwt(request);
     const repository = requireRepository(request, context);
@@ -95,6 +118,75 @@ export const appRoutes: RouteTable = {
     return { status: 200, body: buildInstallation(context.links, context.state.app, installation) };
   },
 };
+
+/**
+ * The installation in the shape `GET /app/installations` and `GET /user/installations` list it.
+ * Their description merges the account's two shapes (simple user and enterprise) so that an answer
+ * must carry the fields of both: an account with an enterprise's `slug`, `name` and times, as the
+ * description requires, besides the user fields GitHub sends.
+ */
+function listedInstallation(context: RouteContext, i: InstallationRecord): Record<string, unknown> {
+  const installation = buildInstallation(context.links, context.state.app, i);
+  const account = installation.account as Record<string, unknown>;
+  const at = installation.created_at;
+  return {
+    ...installation,
+    account: {
+      ...account,
+      slug: i.account.login,
+      name: i.account.name ?? i.account.login,
+      created_at: at,
+      updated_at: at,
+    },
+  };
+}
+
+/**
+ * The user of a user access token issued through the App's OAuth web flow: these routes answer
+ * nothing else ("You must use a user access token, created for a user who has authorized your
+ * GitHub App"; an installation token or a JWT gets 403/401).
+ */
+function requireUserAccessToken(request: ApiRequest): Account {
+  const actor = request.actor;
+  if (actor.kind === 'anonymous' || actor.kind === 'app') throw new ApiError(401, 'Requires authentication');
+  if (actor.kind !== 'user' || actor.viaApp !== true)
+    throw new ApiError(403, 'This endpoint requires a user access token issued to the GitHub App');
+  return actor.account;
+}
+
+/** The installation's repositories `user` has explicit permission on. */
+function userRepositories(
+  context: RouteContext,
+  installation: InstallationRecord,
+  user: Account,
+): RepositoryRecord[] {
+  return context.state
+    .allRepositories()
+    .filter(
+      (r) =>
+        r.owner.id === installation.account.id &&
+        (installation.repositories === undefined ||
+          installation.repositories.has(r.fullName.toLowerCase())) &&
+        context.state.userCanRead(user, r),
+    );
+}
+
+/** The user's permissions on a repository, in the REST `permissions` hash. */
+function userPermissions(repository: RepositoryRecord, user: Account): Record<string, boolean> {
+  const role =
+    repository.owner.id === user.id
+      ? 'admin'
+      : (repository.collaborators.get(user.login.toLowerCase()) ?? 'read');
+  const order = ['read', 'triage', 'write', 'maintain', 'admin'];
+  const at = (level: string): boolean => order.indexOf(role) >= order.indexOf(level);
+  return {
+    admin: at('admin'),
+    maintain: at('maintain'),
+    push: at('write'),
+    triage: at('triage'),
+    pull: true,
+  };
+}
 
 function requireJwt(request: ApiRequest): void {
   if (request.actor.kind !== 'app') throw new ApiError(401, 'A JSON web token could not be decoded');
