@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { Probot, ProbotOctokit } from 'probot';
 import { MemoryWriteBudget, type WriteBudget } from './limits/budget.ts';
+import { MemoryLeases, RedisLeases, useLeases, type HandlingLeases } from './limits/handling-lease.ts';
 import { githubLimiter } from './limits/limiter.ts';
 import { RedisWriteBudget } from './limits/redis-budget.ts';
 import { MAX_WEBHOOK_BYTES, readAppConfig, StartupError, type AppConfig } from './server/config.ts';
@@ -39,6 +40,7 @@ try {
 let server: WebhookServer;
 let stopSweeps: (() => Promise<void>) | undefined;
 let budget: WriteBudget | undefined;
+let leases: HandlingLeases | undefined;
 let dashboard: Dashboard | undefined;
 let log: {
   info(message: string): void;
@@ -84,6 +86,8 @@ if (config.mode === 'setup') {
             `Redis at REDIS_URL is unreachable (${error instanceof Error ? error.message : String(error)}): limiting writes in this replica alone until it answers.`,
           );
         });
+  leases = app.redisUrl === undefined ? new MemoryLeases() : new RedisLeases(app.redisUrl);
+  useLeases(leases);
   const limiter = { budget };
   // Probot's throttling and retry plugins are off: `githubLimiter` is the one mechanism.
   const Octokit = ProbotOctokit.plugin(githubLimiter).defaults((options: Record<string, unknown>) => ({
@@ -145,6 +149,7 @@ const stop = (signal: string): void => {
     await stopSweeps?.();
     await dashboard?.close();
     await budget?.close();
+    await leases?.close();
     if (unfinished.length === 0) {
       log.info('Every handler finished: exiting.');
       process.exit(0);

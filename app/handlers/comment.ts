@@ -1,5 +1,6 @@
 import type { Context } from 'probot';
 import { parseComment, type Command, type ParsedComment } from '../commands/parse.ts';
+import { whileHolding } from '../limits/handling-lease.ts';
 import { reserveClaimWrites } from '../limits/limiter.ts';
 import { renderHelp } from '../commands/help.ts';
 import { reportConfig } from '../config-check.ts';
@@ -46,7 +47,9 @@ export async function handleComment(context: CommentContext): Promise<void> {
     parsed.kind === 'command' && (parsed.command.kind === 'deploy' || parsed.command.kind === 'rollback');
   const claimed = claims ? reserveClaimWrites(context.octokit, CLAIM_WRITES) : undefined;
   try {
-    await answerComment(context, parsed, user.login);
+    // Two copies of one delivery never run side by side, in this replica or another
+    // (app/limits/handling-lease.ts): the later one finds the reply, or resumes a dead holder's work.
+    await whileHolding(`comment:${comment.id}`, () => answerComment(context, parsed, user.login));
   } finally {
     claimed?.();
   }
@@ -201,7 +204,7 @@ function configuredName(command: Command, config: RollgateConfig): Command {
   const configured = [...config.environments.keys()].find((name) => name.toLowerCase() === folded);
   return configured === undefined || configured === command.environment
     ? command
-    : ({ ...command, environment: configured });
+    : { ...command, environment: configured };
 }
 
 function carryOut(command: Command, run: CommandRun): Promise<CommandResult> {

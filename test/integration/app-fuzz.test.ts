@@ -108,11 +108,12 @@ describe('fuzz through the real App: seeded comments over signed webhooks agains
         sent
           .filter((c) => {
             const parsed = parseComment(c.body);
+            if (parsed.kind !== 'command' || parsed.command.kind !== 'deploy') return false;
+            const asked = parsed.command.environment.toLowerCase();
             return (
-              parsed.kind === 'command' &&
-              parsed.command.kind === 'deploy' &&
               !parsed.command.dryRun &&
-              CONFIGURED.has(parsed.command.environment) &&
+              // GitHub's environment names, and so Rollgate's, are case-insensitive.
+              [...CONFIGURED].some((e) => e.toLowerCase() === asked) &&
               WRITERS.has(c.user)
             );
           })

@@ -301,40 +301,34 @@ describe('two App replicas behind one port with one Redis', () => {
   }
 
   /**
-   * Known bug, reproduced deterministically: a redelivery that reaches replica B while replica A
-   * is still carrying the same delivery out (here A's Deployment request is held; in production A
-   * may be waiting for write tokens, or GitHub slow to answer). B finds its 👀 there already, so it
-   * resumes: the marker names this comment, no Deployment exists yet, so B makes one, and A's
-   * then makes a second; both reply. B cannot tell a live A from a killed one (the test above),
-   * which needs a sign of life (a lease in Redis, say). `test.failing` passes while the bug is
-   * there; once fixed, it fails, and becomes a plain `test`.
+   * A redelivery that reaches replica B while replica A is still carrying the same delivery out
+   * (here A's Deployment request is held; in production A may be waiting for write tokens, or
+   * GitHub slow to answer). B finds its 👀 there already and no reply yet; it must neither make a
+   * second Deployment nor a second reply. The comment's lease in Redis (app/limits/handling-lease.ts)
+   * makes B wait for A, then find A's reply.
    */
-  test.failing(
-    'the same delivery to replica B while replica A is still carrying it out: one Deployment, one reply',
-    async () => {
-      const held = r.s.github.hold('repos/create-deployment');
-      const c = seededCommand(r);
-      r.balancer.route(c.delivery, [0, 1]);
-      const first = r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url });
-      await held.arrived;
-      // B's delivery is answered once its handler is done, or with 202 after 6 s: no wait on an
-      // outcome that a fixed App would not produce.
-      expect([200, 202]).toContain(
-        await r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url }),
-      );
-      held.release();
-      await first;
-      await eventually(() => replyTo(r.s, c.commentId).length > 0 || undefined, 'a reply');
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const made = deploymentsOf(r.s, c.commentId).length;
-      const answered = replyTo(r.s, c.commentId).length;
-      // Free the environment for whatever runs next, whatever the outcome.
-      if (made > 0) await finish(r, c.commentId);
-      expect(made).toBe(1);
-      expect(answered).toBe(1);
-    },
-    60_000,
-  );
+  test('the same delivery to replica B while replica A is still carrying it out: one Deployment, one reply', async () => {
+    const held = r.s.github.hold('repos/create-deployment');
+    const c = seededCommand(r);
+    r.balancer.route(c.delivery, [0, 1]);
+    const first = r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url });
+    await held.arrived;
+    // B's delivery is answered once its handler is done, or with 202 after 6 s: no wait on an
+    // outcome that a fixed App would not produce.
+    expect([200, 202]).toContain(
+      await r.s.send('issue_comment', c.payload, { delivery: c.delivery, to: r.balancer.url }),
+    );
+    held.release();
+    await first;
+    await eventually(() => replyTo(r.s, c.commentId).length > 0 || undefined, 'a reply');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const made = deploymentsOf(r.s, c.commentId).length;
+    const answered = replyTo(r.s, c.commentId).length;
+    // Free the environment for whatever runs next, whatever the outcome.
+    if (made > 0) await finish(r, c.commentId);
+    expect(made).toBe(1);
+    expect(answered).toBe(1);
+  }, 60_000);
 });
 
 describe('the write budget of two replicas', () => {
