@@ -14,6 +14,8 @@ import { updateStickyRow } from './sticky.ts';
  * Every write here is idempotent (a PATCH, a ref deletion) or read back (the sticky comment), so a
  * redelivered event changes nothing twice.
  */
+const FAILED: ReadonlySet<string> = new Set(['failure', 'error']);
+
 export async function handleDeploymentStatus(context: Context<'deployment_status.created'>): Promise<void> {
   const event = parseDeploymentStatusEvent(context.payload);
   const io = await gitHubIo(context);
@@ -62,6 +64,8 @@ export async function handleDeploymentStatus(context: Context<'deployment_status
       logUrl: event.logUrl,
       environmentUrl: event.environmentUrl,
       updatedAt: event.updatedAt,
+      // The deploy action's failure status says so when it rolled back (src/deploy/run.ts).
+      rolledBack: FAILED.has(event.state) && /\brolled back\b/i.test(event.description ?? ''),
     }).catch((error: unknown) => failures.push(error));
   }
   const marker = state.markers.get(event.environment);

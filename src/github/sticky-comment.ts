@@ -11,6 +11,8 @@ export interface EnvironmentRow {
   readonly logUrl: string | undefined;
   readonly environmentUrl: string | undefined;
   readonly updatedAt: string;
+  /** A failed deploy the deploy action rolled back: what runs is the version before it. */
+  readonly rolledBack?: boolean;
 }
 
 const MARKER = '<!-- rollgate:environments';
@@ -63,7 +65,7 @@ export function linkable(url: string | undefined): url is string {
  */
 export function renderStickyComment(rows: readonly EnvironmentRow[]): string {
   const table = rows.map((r) => {
-    const state = `${ICONS[r.state] ?? '•'} ${r.state.replace('_', ' ')}`;
+    const state = `${ICONS[r.state] ?? '•'} ${r.state.replace('_', ' ')}${r.rolledBack === true ? ', rolled back' : ''}`;
     const links = [
       linkable(r.environmentUrl) ? `[open](${r.environmentUrl})` : '',
       linkable(r.logUrl) ? `[run](${r.logUrl})` : '',

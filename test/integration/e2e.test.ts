@@ -297,7 +297,10 @@ describe('the chain from a /deploy comment to the cluster and back', () => {
     expect(run).toMatchObject({ headSha: badSha, conclusion: 'failure' });
     expect(run.output.summary).toMatch(/\| State \| failure \|/);
     expect(run.output.summary).toContain(failed.statuses[1]!.description);
-    await eventually(() => stickyRow(c, 'staging')?.includes('❌ failure'), 'the sticky row to turn ❌');
+    await eventually(
+      () => stickyRow(c, 'staging')?.includes('❌ failure, rolled back'),
+      'the sticky row to turn ❌ and say it was rolled back',
+    );
     expect(stickyRow(c, 'staging')).toContain(`\`${badSha.slice(0, 7)}\``);
     // The good commit's check run keeps its success: the rollback's statuses never reopened it.
     expect(checkRunOf(c, good)).toMatchObject({ status: 'completed', conclusion: 'success' });
