@@ -56,14 +56,20 @@ const markerSha = (s: AppStand) => repo(s).refs.get(MARKER);
  * `refs/rollgate/deploying/` pointing at a commit whose message is the holder record
  * (`rollgate deploying <env>\n\n<json>`, as `src/github/environment-refs.ts` writes it), its
  * reason naming the comment it was taken for (`app/handlers/environment-state.ts`), for which
- * no Deployment exists.
+ * no Deployment exists; an older Rollgate's reason named none.
  */
-function seedMarker(s: AppStand, environment: string, holder: string, since: string): string {
+function seedMarker(
+  s: AppStand,
+  environment: string,
+  holder: string,
+  since: string,
+  reason = 'deploy 1234567 (comment 4242)',
+): string {
   const scratch = `seed/marker-${environment}`;
   const sha = s.github.state.addCommit(s.repository, {
     branch: scratch,
     parents: [],
-    message: `rollgate deploying ${environment}\n\n${JSON.stringify({ holder, reason: 'deploy 1234567 (comment 4242)', since, pullRequest: 1 })}`,
+    message: `rollgate deploying ${environment}\n\n${JSON.stringify({ holder, reason, since, pullRequest: 1 })}`,
   });
   repo(s).refs.delete(`refs/heads/${scratch}`);
   repo(s).refs.set(`refs/rollgate/deploying/${environment}`, sha);
@@ -153,6 +159,26 @@ describe('deploy markers as users meet them', () => {
     const commit = repo(s).commits.get(ours!);
     expect(commit?.message).toMatch(/"holder":"octocat"/);
   });
+
+  test('a marker of an older Rollgate, naming no comment, is held for 30 minutes, not 2', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rollgate-clock-')), 'now');
+    const since = new Date();
+    writeFileSync(file, new Date(since.getTime() + 5 * 60_000).toISOString());
+    const s = await start({ env: { NODE_ENV: 'test', ROLLGATE_CLOCK_FILE: file } });
+    const old = seedMarker(s, 'staging', 'monalisa', since.toISOString(), 'deploy');
+
+    // Its Deployment cannot be looked up, so it may still be running.
+    const held = await say(s, '/deploy staging');
+    expect(held.reaction).toBe('confused');
+    expect(held.reply).toMatch(/A deploy to `staging` is already in progress \(`deploy` for @monalisa/);
+    expect(markerSha(s)).toBe(old);
+
+    writeFileSync(file, new Date(since.getTime() + 31 * 60_000).toISOString());
+    const taken = await say(s, '/deploy staging');
+    expect(taken.reaction).toBe('rocket');
+    expect(deployments(s)).toHaveLength(1);
+    expect(markerSha(s)).not.toBe(old);
+  });
 });
 
 describe('releases, rollbacks and locks', () => {
@@ -192,11 +218,20 @@ describe('releases, rollbacks and locks', () => {
     }
     seedLock(s, 'production', 'monalisa', 'incident');
     const before = deployments(s).length;
+    const from = s.github.calls.length;
     const refused = await say(s, '/rollback production');
     expect(refused.reaction).toBe('confused');
     expect(refused.reply).toMatch(/`production` is locked by @monalisa/);
     expect(deployments(s)).toHaveLength(before);
     expect(rollgateRefs(s)).toEqual(['refs/rollgate/lock/production']);
+    // Not even a marker taken and given back, nor a check run: the lock refuses before any write.
+    const written = s.github.calls
+      .slice(from)
+      .filter((c) => c.method !== 'GET')
+      .map((c) => c.operationId);
+    expect(written).not.toContain('git/create-ref');
+    expect(written).not.toContain('repos/create-deployment');
+    expect(written).not.toContain('checks/create');
   });
 
   test('a prerelease deploys where auto_deploy lists prerelease, and not where it lists only release', async () => {
@@ -220,6 +255,8 @@ describe('releases, rollbacks and locks', () => {
 describe('the refs the App writes', () => {
   test('across /deploy, /lock, /unlock, /rollback, a release and a deployment_status, no branch or tag is created or moved', async () => {
     const s = await start();
+    const branches = () => [...repo(s).refs.entries()].filter(([ref]) => ref.startsWith('refs/heads/'));
+    const branchesBefore = branches();
     // Two good versions of production (the default branch, then the pull request), for the
     // /rollback to go back to the first.
     // The workflow reports each on GitHub, and GitHub sends the App the event.
@@ -254,10 +291,19 @@ describe('the refs the App writes', () => {
     const created = refWrites
       .filter((c) => c.operationId === 'git/create-ref')
       .map((c) => (c.body as { ref: string }).ref);
-    expect(created.length).toBeGreaterThan(0);
+    expect(new Set(created)).toEqual(
+      new Set([
+        'refs/rollgate/deploying/production',
+        'refs/rollgate/deploying/staging',
+        'refs/rollgate/lock/staging',
+      ]),
+    );
     for (const ref of created) expect(ref).toMatch(/^refs\/rollgate\//);
     const moved = refWrites.filter((c) => c.method !== 'GET' && c.operationId !== 'git/create-ref');
     for (const call of moved) expect(decodeURIComponent(call.path)).toMatch(/\/git\/refs\/rollgate\//);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(branches()).toEqual(branchesBefore);
+    // The only tag is the release's own, made by whoever published it.
     expect([...repo(s).refs.keys()].filter((r) => r.startsWith('refs/tags/'))).toEqual(['refs/tags/v1.0.0']);
   });
 });
