@@ -1,0 +1,309 @@
+/**
+ * Claims so far proven by the engine's and the decisions' own tests, now as users meet them: the
+ * real Probot server (signed webhooks over HTTP) against the GitHub API test server, each test
+ * acting as a user would and asserting what GitHub holds afterwards — replies, Deployments and the
+ * refs under `refs/rollgate/`.
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { examplePayload, startAppStand, type AppStand } from '../support/app-stand.ts';
+import {
+  deployments,
+  eventually,
+  repo,
+  replies,
+  rollgateRefs,
+  seedLock,
+  settled,
+  statusEvent,
+} from '../support/app-view.ts';
+
+let stand: AppStand | undefined;
+
+afterEach(async () => {
+  if (stand === undefined) return;
+  const current = stand;
+  stand = undefined;
+  current.github.assertNoViolations();
+  await current.close();
+});
+
+async function start(options: Parameters<typeof startAppStand>[0] = {}): Promise<AppStand> {
+  stand = await startAppStand(options);
+  return stand;
+}
+
+/** A comment by `user`, once the App has answered it: its final reaction and its reply. */
+async function say(
+  s: AppStand,
+  text: string,
+  user = 'octocat',
+): Promise<{ reaction: string; reply: string }> {
+  const { commentId } = await s.comment(text, { user });
+  const reacted = await settled(s, commentId);
+  return { reaction: reacted.at(-1) ?? '', reply: replies(s).at(-1) ?? '' };
+}
+
+const MARKER = 'refs/rollgate/deploying/staging';
+
+const markerSha = (s: AppStand) => repo(s).refs.get(MARKER);
+
+/**
+ * A deploy marker as a replica that crashed before its Deployment leaves it: the ref under
+ * `refs/rollgate/deploying/` pointing at a commit whose message is the holder record
+ * (`rollgate deploying <env>\n\n<json>`, as `src/github/environment-refs.ts` writes it), its
+ * reason naming the comment it was taken for (`app/handlers/environment-state.ts`), for which
+ * no Deployment exists; an older Rollgate's reason named none.
+ */
+function seedMarker(
+  s: AppStand,
+  environment: string,
+  holder: string,
+  since: string,
+  reason = 'deploy 1234567 (comment 4242)',
+): string {
+  const scratch = `seed/marker-${environment}`;
+  const sha = s.github.state.addCommit(s.repository, {
+    branch: scratch,
+    parents: [],
+    message: `rollgate deploying ${environment}\n\n${JSON.stringify({ holder, reason, since, pullRequest: 1 })}`,
+  });
+  repo(s).refs.delete(`refs/heads/${scratch}`);
+  repo(s).refs.set(`refs/rollgate/deploying/${environment}`, sha);
+  return sha;
+}
+
+/** Publishes release `tag` on GitHub and delivers `release.published`. */
+async function publish(s: AppStand, tag: string, prerelease = false): Promise<number> {
+  const record = s.github.state.addRelease(s.repository, { tag });
+  const example = examplePayload('release', 'published').release as object;
+  const payload = s.event('release', 'published', {
+    release: {
+      ...example,
+      id: record.id,
+      tag_name: tag,
+      target_commitish: record.targetCommitish,
+      draft: false,
+      prerelease,
+    },
+  });
+  expect(await s.send('release', payload)).toBe(200);
+  return record.id;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('deploy markers as users meet them', () => {
+  test('/unlock staging --deploying: refused to a non-holder, done by an admin naming whose marker it was; the next /deploy works', async () => {
+    const s = await start();
+    expect((await say(s, '/deploy staging')).reaction).toBe('rocket');
+    const held = markerSha(s);
+    expect(held).toBeDefined();
+
+    const refused = await say(s, '/unlock staging --deploying', 'monalisa');
+    expect(refused.reaction).toBe('confused');
+    expect(refused.reply).toMatch(
+      /The deploy in progress on `staging` is @octocat's; only they or a repository admin can clear it/,
+    );
+    expect(markerSha(s)).toBe(held);
+
+    const cleared = await say(s, '/unlock staging --deploying', 'admin-alice');
+    expect(cleared.reaction).toBe('rocket');
+    expect(cleared.reply).toMatch(
+      /The deploy-in-progress marker of `staging` is cleared \(it was @octocat's\)/,
+    );
+    expect(rollgateRefs(s)).toEqual([]);
+
+    expect((await say(s, '/deploy staging', 'monalisa')).reaction).toBe('rocket');
+    expect(deployments(s)).toHaveLength(2);
+    expect(deployments(s)[1]).toMatchObject({ environment: 'staging', payload: { requester: 'monalisa' } });
+    expect(rollgateRefs(s)).toEqual([MARKER]);
+  });
+
+  test('/unlock staging --deploying by its holder clears it', async () => {
+    const s = await start();
+    await say(s, '/deploy staging');
+    const cleared = await say(s, '/unlock staging --deploying');
+    expect(cleared.reaction).toBe('rocket');
+    expect(cleared.reply).toMatch(/The deploy-in-progress marker of `staging` is cleared; it was set/);
+    expect(rollgateRefs(s)).toEqual([]);
+  });
+
+  test('a marker without a Deployment is "in progress" for 2 minutes, then taken over by the next /deploy', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rollgate-clock-')), 'now');
+    const since = new Date();
+    writeFileSync(file, new Date(since.getTime() + 60_000).toISOString());
+    const s = await start({ env: { NODE_ENV: 'test', ROLLGATE_CLOCK_FILE: file } });
+    const orphan = seedMarker(s, 'staging', 'monalisa', since.toISOString());
+
+    const young = await say(s, '/deploy staging');
+    expect(young.reaction).toBe('confused');
+    expect(young.reply).toMatch(
+      /A deploy to `staging` is already in progress \(`deploy 1234567` for @monalisa from #1/,
+    );
+    expect(deployments(s)).toHaveLength(0);
+    expect(markerSha(s)).toBe(orphan);
+
+    writeFileSync(file, new Date(since.getTime() + 2 * 60_000 + 5_000).toISOString());
+    const taken = await say(s, '/deploy staging');
+    expect(taken.reply).toMatch(/Deploying/);
+    expect(taken.reaction).toBe('rocket');
+    expect(deployments(s)).toHaveLength(1);
+    expect(deployments(s)[0]).toMatchObject({ environment: 'staging', payload: { requester: 'octocat' } });
+    const ours = markerSha(s);
+    expect(ours).toBeDefined();
+    expect(ours).not.toBe(orphan);
+    const commit = repo(s).commits.get(ours!);
+    expect(commit?.message).toMatch(/"holder":"octocat"/);
+  });
+
+  test('a marker of an older Rollgate, naming no comment, is held for 30 minutes, not 2', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rollgate-clock-')), 'now');
+    const since = new Date();
+    writeFileSync(file, new Date(since.getTime() + 5 * 60_000).toISOString());
+    const s = await start({ env: { NODE_ENV: 'test', ROLLGATE_CLOCK_FILE: file } });
+    const old = seedMarker(s, 'staging', 'monalisa', since.toISOString(), 'deploy');
+
+    // Its Deployment cannot be looked up, so it may still be running.
+    const held = await say(s, '/deploy staging');
+    expect(held.reaction).toBe('confused');
+    expect(held.reply).toMatch(/A deploy to `staging` is already in progress \(`deploy` for @monalisa/);
+    expect(markerSha(s)).toBe(old);
+
+    writeFileSync(file, new Date(since.getTime() + 31 * 60_000).toISOString());
+    const taken = await say(s, '/deploy staging');
+    expect(taken.reaction).toBe('rocket');
+    expect(deployments(s)).toHaveLength(1);
+    expect(markerSha(s)).not.toBe(old);
+  });
+});
+
+describe('releases, rollbacks and locks', () => {
+  test('a release does not deploy to an environment whose marker another deploy holds', async () => {
+    const s = await start();
+    expect((await say(s, '/deploy staging')).reaction).toBe('rocket');
+    const held = markerSha(s);
+    await publish(s, 'v2.1.0');
+    await eventually(() => /release v2\.1\.0 not deployed/.test(s.log()), 'the release to be handled');
+    expect(s.log()).toMatch(/release v2\.1\.0 not deployed: [^"]*already in progress/);
+    expect(deployments(s)).toHaveLength(1);
+    expect(markerSha(s)).toBe(held);
+  });
+
+  test('/rollback production on an environment locked by someone else is refused and creates nothing', async () => {
+    const s = await start();
+    const octokit = new Octokit({ baseUrl: s.github.url, auth: 'test-token' });
+    const [owner, name] = s.repository.split('/') as [string, string];
+    for (const version of ['1.0.0', '1.1.0']) {
+      const sha = s.github.state.addCommit(s.repository, { message: `Release ${version}` });
+      const { data } = await octokit.rest.repos.createDeployment({
+        owner,
+        repo: name,
+        ref: sha,
+        environment: 'production',
+        payload: { version },
+        auto_merge: false,
+        required_contexts: [],
+      });
+      if (!('id' in data)) throw new Error('deployment not created');
+      await octokit.rest.repos.createDeploymentStatus({
+        owner,
+        repo: name,
+        deployment_id: data.id,
+        state: 'success',
+      });
+    }
+    seedLock(s, 'production', 'monalisa', 'incident');
+    const before = deployments(s).length;
+    const from = s.github.calls.length;
+    const refused = await say(s, '/rollback production');
+    expect(refused.reaction).toBe('confused');
+    expect(refused.reply).toMatch(/`production` is locked by @monalisa/);
+    expect(deployments(s)).toHaveLength(before);
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/lock/production']);
+    // Not even a marker taken and given back, nor a check run: the lock refuses before any write.
+    const written = s.github.calls
+      .slice(from)
+      .filter((c) => c.method !== 'GET')
+      .map((c) => c.operationId);
+    expect(written).not.toContain('git/create-ref');
+    expect(written).not.toContain('repos/create-deployment');
+    expect(written).not.toContain('checks/create');
+  });
+
+  test('a prerelease deploys where auto_deploy lists prerelease, and not where it lists only release', async () => {
+    const s = await start({
+      config: `environments:
+  preview:
+    auto_deploy: [prerelease]
+  staging:
+    auto_deploy: [release]
+`,
+    });
+    await publish(s, 'v3.0.0-rc.1', true);
+    await eventually(() => deployments(s).length === 1, 'the prerelease Deployment');
+    await pause(1000);
+    expect(deployments(s)).toHaveLength(1);
+    expect(deployments(s)[0]).toMatchObject({ environment: 'preview', payload: { version: '3.0.0-rc.1' } });
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/deploying/preview']);
+  });
+});
+
+describe('the refs the App writes', () => {
+  test('across /deploy, /lock, /unlock, /rollback, a release and a deployment_status, no branch or tag is created or moved', async () => {
+    const s = await start();
+    const branches = () => [...repo(s).refs.entries()].filter(([ref]) => ref.startsWith('refs/heads/'));
+    const branchesBefore = branches();
+    // Two good versions of production (the default branch, then the pull request), for the
+    // /rollback to go back to the first.
+    // The workflow reports each on GitHub, and GitHub sends the App the event.
+    const octokit = new Octokit({ baseUrl: s.github.url, auth: 'test-token' });
+    const [owner, name] = s.repository.split('/') as [string, string];
+    for (const command of ['/deploy production main', '/deploy production']) {
+      expect((await say(s, command)).reaction).toBe('rocket');
+      const deployed = deployments(s).at(-1)!;
+      await octokit.rest.repos.createDeploymentStatus({
+        owner,
+        repo: name,
+        deployment_id: deployed.id,
+        state: 'success',
+      });
+      await s.send('deployment_status', statusEvent(s, deployed, 'success'));
+      await eventually(() => rollgateRefs(s).length === 0, 'the marker to be released');
+    }
+    expect((await say(s, '/lock staging incident')).reaction).toBe('rocket');
+    expect((await say(s, '/unlock staging')).reaction).toBe('rocket');
+    await publish(s, 'v1.0.0');
+    await eventually(() => deployments(s).some((d) => d.environment === 'staging'), 'the release Deployment');
+    const released = deployments(s).find((d) => d.environment === 'staging')!;
+    await s.send('deployment_status', statusEvent(s, released, 'failure'));
+    await eventually(() => rollgateRefs(s).length === 0, 'the release marker to be released');
+    expect((await say(s, '/rollback production')).reaction).toBe('rocket');
+    expect(deployments(s).at(-1)).toMatchObject({ task: 'deploy:rollback', environment: 'production' });
+    expect((await say(s, '/deploy staging')).reaction).toBe('rocket');
+
+    const refWrites = s.github.calls.filter(
+      (c) => c.operationId?.startsWith('git/') && /ref/.test(c.operationId),
+    );
+    const created = refWrites
+      .filter((c) => c.operationId === 'git/create-ref')
+      .map((c) => (c.body as { ref: string }).ref);
+    expect(new Set(created)).toEqual(
+      new Set([
+        'refs/rollgate/deploying/production',
+        'refs/rollgate/deploying/staging',
+        'refs/rollgate/lock/staging',
+      ]),
+    );
+    for (const ref of created) expect(ref).toMatch(/^refs\/rollgate\//);
+    const moved = refWrites.filter((c) => c.method !== 'GET' && c.operationId !== 'git/create-ref');
+    for (const call of moved) expect(decodeURIComponent(call.path)).toMatch(/\/git\/refs\/rollgate\//);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(branches()).toEqual(branchesBefore);
+    // The only tag is the release's own, made by whoever published it.
+    expect([...repo(s).refs.keys()].filter((r) => r.startsWith('refs/tags/'))).toEqual(['refs/tags/v1.0.0']);
+  });
+});
