@@ -26,7 +26,10 @@ afterEach(async () => {
 async function start(options: Parameters<typeof startAppStand>[0] = {}): Promise<AppStand> {
   stand = await startAppStand({
     ...options,
-    env: { ROLLGATE_SHUTDOWN_GRACE_MS: '1000', ...options.env },
+    env: {
+      ROLLGATE_SHUTDOWN_GRACE_MS: '1000',
+      ...(typeof options.env === 'function' ? {} : options.env),
+    },
   });
   return stand;
 }
