@@ -5,7 +5,7 @@
 import { eventually } from '../support/app-view.ts';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -247,6 +247,24 @@ describe('the App refuses hostile deliveries and stays up', () => {
     expect(await streamChunked(s, 40 * 1024 * 1024)).toBe(413);
     expect(await (await fetch(`${s.url}/ping`)).text()).toBe('PONG');
     expect(s.github.calls).toHaveLength(0);
+  });
+
+  test('the signature is checked on the bytes GitHub sent, not on the JSON re-serialised', async () => {
+    const s = await start();
+    const seeded = s.github.state.addComment(REPOSITORY, s.pullNumber, { user: 'octocat', body: '/status' });
+    const payload = s.commentPayload(seeded.id, '/status', 'octocat');
+    // Pretty-printed bytes differ from JSON.stringify of what they parse to: an HMAC over a
+    // re-serialised body would never match what GitHub signed.
+    const raw = Buffer.from(JSON.stringify(payload, null, 2));
+    expect(raw.equals(Buffer.from(JSON.stringify(JSON.parse(raw.toString('utf8')))))).toBe(false);
+    const sign = (bytes: Buffer) =>
+      `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(bytes).digest('hex')}`;
+    // Signed over the re-serialised JSON instead of the bytes sent: refused, nothing run.
+    expect(await post(s, raw, sign(Buffer.from(JSON.stringify(payload))))).toBe(401);
+    expect(s.github.calls).toHaveLength(0);
+    // Signed over the bytes sent: taken, and the command answered.
+    expect(await post(s, raw, sign(raw))).toBe(200);
+    await eventually(() => reactions(s, seeded.id).includes('rocket'), 'the /status sent as raw bytes');
   });
 
   test('a small body with a wrong signature gets 401 and runs no handler', async () => {
