@@ -36,6 +36,7 @@ import type { GateRecords } from './gate-records.ts';
 import { byThisApp, type GitHubIo } from './github-io.ts';
 import { reconciledWrite } from './reconciled-write.ts';
 import { updateStickyRow } from './sticky.ts';
+import { payloadRecord } from '../../src/json/record.ts';
 
 /** A Deployment someone asked for, before the gates have looked at it. */
 export interface DeploymentOrder {
@@ -284,17 +285,7 @@ export async function findOwnDeployment(
 }
 
 function payloadOf(deployment: GitHubDeployment): Record<string, unknown> {
-  const payload: unknown =
-    typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload;
-  return payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : {};
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return payloadRecord(deployment.payload) ?? {};
 }
 
 async function createOwnDeployment(

@@ -42,6 +42,7 @@ import {
 } from '../../src/github/deferred-refs.ts';
 import { wakeAt } from '../deferred/wake.ts';
 import { byThisApp, gitHubIo, type GitHubIo } from './github-io.ts';
+import { jsonRecord } from '../../src/json/record.ts';
 
 /** What a waiting rule's check run keeps, so that a later `/approve` can answer it. */
 interface RuleRecord {
@@ -67,15 +68,9 @@ function ruleMarker(rule: RuleRecord): string {
 
 function parseRuleMarker(text: string | null | undefined, runId: number): RuleRecord | undefined {
   const json = RULE_MARKER.exec(text ?? '')?.[1];
-  if (json === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { environment, requester, branch, answer } = value as Record<string, unknown>;
+  const value = json === undefined ? undefined : jsonRecord(json);
+  if (value === undefined) return undefined;
+  const { environment, requester, branch, answer } = value;
   if (typeof environment !== 'string' || typeof requester !== 'string') return undefined;
   return {
     runId,

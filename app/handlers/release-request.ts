@@ -13,6 +13,7 @@ import { checklistMarkdown, type Verdict } from '../../src/gates/index.ts';
 import type { GateRecords } from './gate-records.ts';
 import { byThisApp, type GitHubIo } from './github-io.ts';
 import { reconciledWrite } from './reconciled-write.ts';
+import { jsonRecord } from '../../src/json/record.ts';
 
 /** A release's deploy to one environment, waiting or decided. */
 export interface ReleaseRequest {
@@ -89,15 +90,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 
 function parseRequest(text: string | null | undefined): ReleaseRequest | undefined {
   const json = MARKER_PATTERN.exec(text ?? '')?.[1];
-  if (json === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const r = value as Record<string, unknown>;
+  const r = json === undefined ? undefined : jsonRecord(json);
+  if (r === undefined) return undefined;
 
   if (typeof r.release !== 'number' || !Number.isSafeInteger(r.release)) return undefined;
   if (!isString(r.tag) || !isString(r.environment) || !isString(r.sha) || !isString(r.version))

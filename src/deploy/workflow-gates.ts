@@ -18,6 +18,7 @@ import {
 } from '../gates/index.ts';
 import { verdictOf, type GateOutcome } from '../gates/verdict.ts';
 import { code, mention } from '../github/markdown.ts';
+import { asRecord as record, payloadRecord } from '../json/record.ts';
 
 export type GatesMode = 'enforce' | 'ignore';
 
@@ -133,9 +134,7 @@ export function deploymentApproval(
   const deployment = record(record(event)?.deployment);
   const app = record(deployment?.performed_via_github_app);
   if (deployment === undefined || app === undefined) return undefined;
-  const payload = record(
-    typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload,
-  );
+  const payload = payloadRecord(deployment.payload);
   const gates = record(payload?.gates);
   if (!isApp(app, appSlug))
     return gates?.verdict === 'pass'
@@ -162,20 +161,6 @@ export function deploymentApproval(
 /** An App as the log names it: its slug, or its id when GitHub gave no slug. */
 function appName(app: Record<string, unknown>): string {
   return typeof app.slug === 'string' ? app.slug : `App ${String(app.id)}`;
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

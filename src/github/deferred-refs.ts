@@ -13,6 +13,7 @@
 import type { GitRefsApi } from './environment-refs.ts';
 import { environmentKey, isAlreadyExists, isMissingRef, isNotFastForward } from './environment-refs.ts';
 import type { Repo } from './deployments.ts';
+import { jsonRecord } from '../json/record.ts';
 
 interface DeferredFields {
   readonly environment: string;
@@ -61,15 +62,8 @@ const message = (record: DeferredRecord): string =>
   `rollgate deferred ${record.environment}\n\n${JSON.stringify(record)}`;
 
 function parseRecord(text: string): DeferredRecord | undefined {
-  const json = text.slice(text.indexOf('\n\n') + 2);
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const r = value as Record<string, unknown>;
+  const r = jsonRecord(text.slice(text.indexOf('\n\n') + 2));
+  if (r === undefined) return undefined;
   if (typeof r.environment !== 'string' || typeof r.sha !== 'string' || typeof r.opensAt !== 'string')
     return undefined;
   const fields: DeferredFields = {

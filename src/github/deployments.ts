@@ -1,5 +1,6 @@
 import type { RestEndpointMethodTypes } from '@octokit/rest';
 import { RollgateError } from '../errors.ts';
+import { payloadRecord } from '../json/record.ts';
 
 export type GitHubDeployment = RestEndpointMethodTypes['repos']['getDeployment']['response']['data'];
 export type GitHubDeploymentStatus =
@@ -269,19 +270,7 @@ export async function rollgateHistory(
 }
 
 function payloadObject(deployment: GitHubDeployment): Record<string, unknown> | undefined {
-  const payload: unknown =
-    typeof deployment.payload === 'string' ? safeJson(deployment.payload) : deployment.payload;
-  return payload !== null && typeof payload === 'object' && !Array.isArray(payload)
-    ? (payload as Record<string, unknown>)
-    : undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return payloadRecord(deployment.payload);
 }
 
 function truncate(text: string): string {

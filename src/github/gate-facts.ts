@@ -9,6 +9,7 @@ import type { EnvironmentConfig } from '../config/types.ts';
 import type { CheckFact, CheckState, PromotionFact } from '../gates/facts.ts';
 import type { Repo } from './deployments.ts';
 import { activeTeamMembers, type TeamsApi } from './teams.ts';
+import { payloadRecord } from '../json/record.ts';
 
 type Rest = RestEndpointMethodTypes;
 type Endpoint<P, R> = (params: P) => Promise<{ data: R }>;
@@ -145,10 +146,8 @@ export interface DeploymentHistoryApi {
  * (`comment_id`) or the release (`release`) that asked for it (app/decisions/deployment-status.ts).
  */
 export function isRollgateDeployment(payload: unknown): boolean {
-  const parsed: unknown = typeof payload === 'string' ? safeJson(payload) : payload;
-  if (typeof parsed !== 'object' || parsed === null) return false;
-  const record = parsed as Record<string, unknown>;
-  return typeof record.comment_id === 'number' || typeof record.release === 'number';
+  const record = payloadRecord(payload);
+  return typeof record?.comment_id === 'number' || typeof record?.release === 'number';
 }
 
 /** The latest Rollgate Deployment to `environment` (among its 30 latest) and its latest status. */
@@ -166,12 +165,4 @@ export async function readPromotion(
     per_page: 1,
   });
   return { environment, liveSha: latest.sha, liveState: statuses[0]?.state };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
