@@ -114,9 +114,13 @@ export async function startAppStand(
      * a name of its own gives a stand the fresh start a new App process has.
      */
     repository?: string;
+    /** Whether the GitHub test server keeps its calls (`github.calls`); true by default. */
+    recordCalls?: boolean;
   } = {},
 ): Promise<AppStand> {
-  const github = await startGitHubServer();
+  const github = await startGitHubServer(
+    options.recordCalls === undefined ? {} : { recordCalls: options.recordCalls },
+  );
   const repository = options.repository ?? REPOSITORY;
   const [owner = '', name = ''] = repository.split('/');
   const files: Record<string, string> = { 'README.md': '# hello-service\n' };

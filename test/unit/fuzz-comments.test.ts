@@ -5,7 +5,8 @@ import { renderConfigProblems } from '../../app/config-check.ts';
 import { ConfigError, parseConfigText } from '../../src/config/parse.ts';
 import { capBody, cell, code, COMMENT_LIMIT } from '../../src/github/markdown.ts';
 import { hostileComment } from '../support/hostile-comments.ts';
-import { HOSTILE_PIECES, hostileText, liveMarkup, seededRandom } from '../support/gfm.ts';
+import { hostileConfig } from '../support/hostile-configs.ts';
+import { hostileText, liveMarkup, seededRandom } from '../support/gfm.ts';
 
 const COMMENTS = 100_000;
 const CONFIG_FILES = 1_000;
@@ -101,51 +102,6 @@ describe('fuzz: 100,000 seeded comments through the parser and the Markdown a re
     expect(help).toMatch(/and [\d,]+ more$/);
   });
 });
-
-/** A seeded configuration file: plausible structure, hostile keys and values, broken YAML now and then. */
-function hostileConfig(random: () => number): string {
-  const value = (): string => {
-    const roll = random();
-    if (roll < 0.3) return JSON.stringify(hostileText(random, 4));
-    if (roll < 0.4) return String(Math.floor(random() * 10) - 3);
-    if (roll < 0.5) return '[release, prerelease, push, nope]';
-    if (roll < 0.6) return '{ days: Mon-Fri, hours: "17:00-09:00", timezone: Mars/Olympus }';
-    if (roll < 0.7) return 'https://example.com';
-    return hostileText(random, 3).replace(/\n/g, ' ');
-  };
-  const keys = [
-    'url',
-    'production',
-    'transient',
-    'auto_deploy',
-    'requires',
-    'windows',
-    'freezes',
-    'urll',
-    'approvals',
-  ];
-  const environments = Array.from({ length: 1 + Math.floor(random() * 6) }, (_, index) => {
-    const name = random() < 0.8 ? `env${index}` : random() < 0.5 ? `Env${index - 1}` : hostileText(random, 2);
-    const lines = Array.from({ length: Math.floor(random() * 5) }, () => {
-      const key = keys[Math.floor(random() * keys.length)] ?? 'url';
-      if (key === 'requires')
-        return `    requires: { approvals: ${value()}, approvers: [${value()}], deployed_to: env${Math.floor(random() * 8)}, checks: ${value()} }`;
-      if (key === 'freezes')
-        return `    freezes: [{ from: 2026-12-20, to: ${random() < 0.5 ? '2026-12-01' : value()} }]`;
-      return `    ${key}: ${value()}`;
-    });
-    return [`  ${JSON.stringify(name)}:${lines.length === 0 ? ' {}' : ''}`, ...lines].join('\n');
-  });
-  let text = [
-    random() < 0.1 ? `_extends: ${value()}` : '',
-    'environments:',
-    ...environments,
-    random() < 0.5 ? `commands:\n  permission: ${value()}\n  allow_forks: ${value()}` : '',
-  ].join('\n');
-  if (random() < 0.1) text = text.replace(/ {4}/g, '\t');
-  if (random() < 0.05) text += `\n${HOSTILE_PIECES[Math.floor(random() * HOSTILE_PIECES.length)] ?? ''}: [`;
-  return text;
-}
 
 describe('fuzz: 1,000 seeded configuration files through parseConfigText and the reply that lists their problems', () => {
   test(`${CONFIG_FILES.toLocaleString('en-US')} files: no crash but ConfigError, every problem placed on a line, replies literal and under the limit`, () => {

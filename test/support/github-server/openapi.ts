@@ -81,7 +81,10 @@ function buildDescription(document: JsonObject): GitHubApiDescription {
   const components = isJsonObject(document.components) ? document.components : {};
   const schemas = isJsonObject(components.schemas) ? components.schemas : {};
   const operations = new Map<string, OperationSpec>();
-  const routes: Route[] = [];
+  // Routes by their first path segment and their fifth (`/repos/{owner}/{repo}/<fifth>/…`): matching
+  // a request then tries a few dozen patterns instead of every operation's.
+  const buckets = new Map<string, Route[]>();
+  const everywhere: Route[] = [];
 
   const paths = isJsonObject(document.paths) ? document.paths : {};
   for (const [template, item] of Object.entries(paths)) {
@@ -93,15 +96,30 @@ function buildDescription(document: JsonObject): GitHubApiDescription {
       const operation = operationSpec(raw, method.toUpperCase(), template, shared, resolve);
       operations.set(operation.operationId, operation);
       const { pattern, names } = templatePattern(template, operation.parameters);
-      routes.push({ operation, pattern, names, literalLength: template.replace(/\{[^}]+\}/g, '').length });
+      const route = { operation, pattern, names, literalLength: template.replace(/\{[^}]+\}/g, '').length };
+      const key = bucketOf(template, operation.parameters);
+      const bucket = key === undefined ? everywhere : (buckets.get(key) ?? []);
+      if (key !== undefined) buckets.set(key, bucket);
+      bucket.push(route);
     }
   }
+  /** The routes a path can match: only its bucket's and those no bucket holds, not all thousand. */
+  const routesFor = (pathname: string): Route[] => {
+    const segments = pathname.split('/');
+    const first = segments[1] ?? '';
+    const fifth = segments[4];
+    return [
+      ...(buckets.get(`${first}|${fifth ?? ''}`) ?? []),
+      ...(fifth === undefined || fifth === '' ? [] : (buckets.get(`${first}|*`) ?? [])),
+      ...everywhere,
+    ];
+  };
 
   return {
     schemas,
     operations,
     match(method, pathname) {
-      const candidates = routes
+      const candidates = routesFor(pathname)
         .map((route) => ({ route, found: route.pattern.exec(pathname) }))
         .filter((c): c is { route: Route; found: RegExpExecArray } => c.found !== null);
       const forMethod = candidates
@@ -173,6 +191,26 @@ function parameterSpec(raw: JsonObject): ParameterSpec {
  * raw (still percent-encoded) path. A parameter stays within one segment unless the description marks
  * it `x-multi-segment` (`/contents/{path}` answers `.github/rollgate.yml` written with or without `%2F`).
  */
+/**
+ * The bucket of a template: `<first segment>|<fifth segment>` (`*` when the fifth is a parameter,
+ * empty when there is none); undefined when a parameter that spans segments, or one in the first
+ * place, comes before them, so that positions could shift.
+ */
+function bucketOf(template: string, parameters: readonly ParameterSpec[]): string | undefined {
+  const multi = new Set(parameters.filter((p) => p.in === 'path' && p.multiSegment).map((p) => p.name));
+  const segments = template.split('/');
+  const param = (segment: string | undefined): string | undefined => /^\{([^}]+)\}$/.exec(segment ?? '')?.[1];
+  for (const segment of segments.slice(0, 5)) {
+    const name = param(segment);
+    if (name !== undefined && multi.has(name)) return undefined;
+  }
+  const first = segments[1] ?? '';
+  if (param(first) !== undefined || first.includes('{')) return undefined;
+  const fifth = segments[4];
+  if (fifth !== undefined && fifth.includes('{') && param(fifth) === undefined) return undefined;
+  return `${first}|${fifth === undefined ? '' : param(fifth) !== undefined ? '*' : fifth}`;
+}
+
 function templatePattern(
   template: string,
   parameters: readonly ParameterSpec[],

@@ -65,7 +65,10 @@ const routes: RouteTable = {
 /** The operationIds the server implements; any other operation of the description answers 501. */
 export const implementedOperationIds: readonly string[] = Object.keys(routes).sort();
 
-export type GitHubServerOptions = StateOptions;
+export interface GitHubServerOptions extends StateOptions {
+  /** Keep every call in `calls` (the default); a fuzz of a million calls turns it off to bound memory. */
+  readonly recordCalls?: boolean;
+}
 
 /** One request as the server saw it. */
 export interface RecordedCall {
@@ -142,6 +145,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const description = loadApiDescription();
   const state = new GitHubState(options);
   const calls: RecordedCall[] = [];
+  const record = (call: RecordedCall): void => {
+    if (options.recordCalls !== false) calls.push(call);
+  };
   const violations: Violation[] = [];
   const faults = new FaultPlan();
   const links = state.links;
@@ -157,7 +163,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         const done = serveOAuth(state, method, web, req.headers, text);
         const path = `${web.pathname}${web.search}`;
         const status = done.answer.status;
-        calls.push({
+        record({
           method,
           path,
           operationId: undefined,
@@ -198,7 +204,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       lost !== undefined || operationId === undefined || call === undefined
         ? undefined
         : faults.take(operationId, 'after', call, exchange.call.status >= 400)?.after;
-    calls.push(
+    record(
       lost !== undefined
         ? { ...exchange.call, lostAnswer: lost }
         : after === undefined
