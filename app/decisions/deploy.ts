@@ -30,6 +30,13 @@ export type TargetFacts =
   | { readonly kind: 'pull-head'; readonly sha: string }
   | { readonly kind: 'repository-ref' | 'repository-commit'; readonly sha: string }
   | { readonly kind: 'pull-ref' | 'foreign-commit'; readonly sha: string | undefined }
+  /** A fork's head committed after the comment asked: not what the commenter saw. */
+  | {
+      readonly kind: 'pushed-after-comment';
+      readonly sha: string;
+      readonly committedAt: string;
+      readonly commentedAt: string;
+    }
   | { readonly kind: 'unknown' };
 
 /** One status context or check run on the target commit. */
@@ -158,6 +165,10 @@ function targetSha(target: TargetFacts, allowForks: boolean): string | { problem
       return {
         problem:
           'That ref names no branch, tag or commit of this repository. Check the spelling, or push it first.',
+      };
+    case 'pushed-after-comment':
+      return {
+        problem: `The head of this pull request, \`${target.sha.slice(0, 7)}\`, was committed at ${target.committedAt}, after your comment (${target.commentedAt}): Rollgate deploys a fork's code only as it was when you asked. Review the new commits, then comment again, or name the commit you reviewed: \`/deploy <environment> <sha>\`.`,
       };
     case 'pull-ref':
     case 'foreign-commit':

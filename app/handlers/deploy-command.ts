@@ -169,6 +169,24 @@ export function deployAnswer(
 }
 
 /**
+ * A fork's head that was committed after the comment: the commenter cannot have seen it. The
+ * `issue_comment` payload carries no sha, so the head is read when the command is handled, and a
+ * push in between would otherwise be deployed (a time-of-check to time-of-use race; github/branch-deploy
+ * guards it the same way, https://github.com/github/branch-deploy/pull/315). The committer date is
+ * set by whoever made the commit, so a backdated commit passes: naming the sha is exact, and the
+ * reply and the Deployment always name the sha deployed. Only read when forks may deploy at all.
+ */
+async function pushedAfterComment(run: CommandRun): Promise<TargetFacts | undefined> {
+  if (!run.config.commands.allowForks) return undefined;
+  const commentedAt = run.context.payload.comment.created_at;
+  const { data } = await run.io.octokit.rest.git.getCommit({ ...run.io.repo, commit_sha: run.pull.headSha });
+  const committedAt = data.committer.date;
+  return Date.parse(committedAt) > Date.parse(commentedAt)
+    ? { kind: 'pushed-after-comment', sha: run.pull.headSha, committedAt, commentedAt }
+    : undefined;
+}
+
+/**
  * Where `<ref>` points. A branch or tag of this repository, or a commit in the history of its
  * default branch or of this (non-fork) pull request's head, is this repository's; `refs/pull/…`
  * and any other commit may be a fork's, since forks share the object store with their parent
@@ -181,7 +199,7 @@ async function resolveTarget(
   if (ref === undefined) {
     return {
       target: run.pull.fromFork
-        ? { kind: 'foreign-commit', sha: run.pull.headSha }
+        ? ((await pushedAfterComment(run)) ?? { kind: 'foreign-commit', sha: run.pull.headSha })
         : { kind: 'pull-head', sha: run.pull.headSha },
       branch: run.pull.headRef,
     };

@@ -172,9 +172,16 @@ describe('per-installation limits', () => {
   test('a 429 with the quota spent waits for x-ratelimit-reset, then retries', async () => {
     const s = await start();
     s.github.failNext('pulls/get', { rateLimit: 'primary', status: 429, retryAfterSeconds: 1 });
+    const watch = watchCalls(s.github, 'pulls/get');
     const { commentId } = await s.comment('/deploy staging');
     expect(await settled(s, REPOSITORY, commentId)).toEqual(['eyes', 'rocket']);
+    watch.stop();
     expect(s.github.callsTo('pulls/get').map((c) => c.status)).toEqual([429, 200]);
+    // The reset is at least a second after the 429 (the next whole second, plus one): the App
+    // waited for it instead of retrying at once.
+    const [first = 0, second = 0] = watch.times;
+    expect(second - first).toBeGreaterThanOrEqual(950);
+    expect(second).toBeGreaterThanOrEqual((Math.ceil(first / 1000) + 1) * 1000 - 50);
   });
 
   test('a POST answered 500 is not retried blindly: the App looks first, then sends it again; a GET answered 503 is retried', async () => {

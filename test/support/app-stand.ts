@@ -280,10 +280,15 @@ export async function startAppStand(
           merged_at: null,
         },
       };
+      // GitHub's times of the comment, when the server holds it (a payload of a comment it never had keeps the example's).
+      const seeded = github.state.seeded(repository).comments.get(commentId);
       const comment = {
         ...(payload.comment as object),
         id: commentId,
         body: text,
+        ...(seeded === undefined
+          ? {}
+          : { created_at: seeded.createdAt.toISOString(), updated_at: seeded.updatedAt.toISOString() }),
         html_url: `https://github.com/${repository}/pull/${number}#issuecomment-${commentId}`,
         user: { ...(payload.comment as { user: object }).user, login: user, type: 'User' },
       };

@@ -734,7 +734,11 @@ export function buildIssueComment(
     updated_at: iso(comment.updatedAt),
     issue_url: `${api}/issues/${comment.issueNumber}`,
     author_association: association,
-    performed_via_github_app: comment.viaApp ? buildIntegration(links, app) : null,
+    performed_via_github_app: comment.viaApp
+      ? buildIntegration(links, app)
+      : comment.otherApp === undefined
+        ? null
+        : buildIntegration(links, comment.otherApp),
     reactions: buildReactionRollup(links, repository, comment.id),
   };
 }

@@ -211,6 +211,8 @@ export interface IssueCommentRecord {
   body: string;
   readonly user: Account;
   readonly viaApp: boolean;
+  /** Another App's comment (its `performed_via_github_app`), posted by its bot. */
+  readonly otherApp?: AppRecord;
   readonly createdAt: Date;
   updatedAt: Date;
 }
@@ -462,14 +464,23 @@ export class GitHubState {
   constructor(options: StateOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.viewer = this.user(options.viewer ?? 'octocat');
-    const slug = options.app?.slug ?? 'rollgate';
-    this.app = {
-      id: options.app?.id ?? 424242,
+    this.app = this.#appRecord(options.app ?? {});
+  }
+
+  /** Another GitHub App, as one more installed on the same repositories (a second bot). */
+  otherApp(seed: AppSeed & { readonly slug: string }): AppRecord {
+    return this.#appRecord({ id: seed.id ?? this.nextId(), ...seed });
+  }
+
+  #appRecord(seed: AppSeed): AppRecord {
+    const slug = seed.slug ?? 'rollgate';
+    return {
+      id: seed.id ?? 424242,
       slug,
-      name: options.app?.name ?? 'Rollgate',
+      name: seed.name ?? (seed.slug === undefined ? 'Rollgate' : slug),
       clientId: `Iv23li${slug.replace(/[^a-z0-9]/gi, '').slice(0, 8)}test`,
       clientSecret: `${slug.replace(/[^a-z0-9]/gi, '')}-client-secret`,
-      owner: this.#account(options.app?.owner ?? 'octo-org', 'Organization'),
+      owner: this.#account(seed.owner ?? 'octo-org', 'Organization'),
       bot: this.#account(`${slug}[bot]`, 'Bot'),
       permissions: {
         checks: 'write',
@@ -942,7 +953,7 @@ export class GitHubState {
   addComment(
     fullName: string,
     issueNumber: number,
-    seed: { user: string; body: string },
+    seed: { user: string; body: string } | { app: AppRecord; body: string },
   ): IssueCommentRecord {
     const repository = this.seeded(fullName);
     const now = this.now();
@@ -950,7 +961,7 @@ export class GitHubState {
       id: this.nextId(),
       issueNumber,
       body: seed.body,
-      user: this.user(seed.user),
+      ...('app' in seed ? { user: seed.app.bot, otherApp: seed.app } : { user: this.user(seed.user) }),
       viaApp: false,
       createdAt: now,
       updatedAt: now,
