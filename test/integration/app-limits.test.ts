@@ -131,6 +131,25 @@ describe('per-installation limits', () => {
     void Promise.all(burst);
   });
 
+  test('a burst that must wait for the write budget is still answered within GitHub’s 10 s, every delivery', async () => {
+    // Twelve /deploy at once need 48 writes up to their Deployments against 20 a minute: most
+    // handlers wait far past 10 s. The stand's sender gives up after 10 s as GitHub does, so a
+    // late answer fails the delivery here as it would on github.com.
+    const count = 12;
+    const s = await start({ config: environments(count), env: { ROLLGATE_WRITES_PER_MINUTE: '20' } });
+    const statuses = await Promise.all(
+      Array.from({ length: count }, async (_, i) => (await s.comment(`/deploy env-${i}`)).status),
+    );
+    // 200 for the handlers done in time, 202 ("accepted, still working") for those still waiting.
+    expect(statuses.filter((status) => status !== 200 && status !== 202)).toEqual([]);
+    expect(statuses).toContain(202);
+    // Within the first minute's budget, and no write past it.
+    expect(s.github.state.seeded(REPOSITORY).deployments.size).toBeGreaterThan(0);
+    expect(
+      s.github.calls.filter((c) => c.path.startsWith('/repos/') && c.method !== 'GET').length,
+    ).toBeLessThanOrEqual(20);
+  });
+
   test('commands arriving together make every Deployment before any check run or reply when the budget is short', async () => {
     // Six /deploy at once, each needing 4 writes up to its Deployment (👀, the marker's commit and
     // ref, the Deployment), against a budget of exactly 24 writes a minute: the check runs,

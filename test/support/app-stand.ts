@@ -80,6 +80,9 @@ export function examplePayload(event: string, action: string): Example {
   return structuredClone(found);
 }
 
+/** How long GitHub waits for the answer to a webhook delivery. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
 let privateKeyOfThisProcess: string | undefined;
 
 /**
@@ -237,19 +240,31 @@ export async function startAppStand(
       const signature = `sha256=${createHmac('sha256', sendOptions.secret ?? WEBHOOK_SECRET)
         .update(body)
         .digest('hex')}`;
-      const response = await fetch(`${sendOptions.to ?? url}/api/github/webhooks`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': event,
-          'x-github-delivery': sendOptions.delivery ?? randomUUID(),
-          'x-hub-signature-256': signature,
-          'user-agent': 'GitHub-Hookshot/rollgate-test',
-        },
-        body,
-      });
-      await response.arrayBuffer();
-      return response.status;
+      const delivery = sendOptions.delivery ?? randomUUID();
+      try {
+        const response = await fetch(`${sendOptions.to ?? url}/api/github/webhooks`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': event,
+            'x-github-delivery': delivery,
+            'x-hub-signature-256': signature,
+            'user-agent': 'GitHub-Hookshot/rollgate-test',
+          },
+          body,
+          // GitHub gives up on a delivery that is not answered within 10 s and marks it failed
+          // (https://docs.github.com/webhooks/using-webhooks/handling-failed-webhook-deliveries).
+          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      } catch (error) {
+        if ((error as Error).name === 'TimeoutError')
+          throw new Error(
+            `the App did not answer ${event} delivery ${delivery} within GitHub's ${DELIVERY_TIMEOUT_MS / 1000} s: GitHub marks it failed`,
+          );
+        throw error;
+      }
     },
     event(event, action, fields = {}) {
       const payload = examplePayload(event, action);
