@@ -91,7 +91,12 @@ export interface DeployPlan {
 }
 
 export type DeployDecision =
-  | { readonly kind: 'refuse'; readonly message: string }
+  | {
+      readonly kind: 'refuse';
+      readonly message: string;
+      /** Only another deploy in progress stands in the way: worth trying again once it ends. */
+      readonly busy?: true;
+    }
   | { readonly kind: 'dry-run'; readonly sha: string; readonly production: boolean }
   | { readonly kind: 'deploy'; readonly plan: DeployPlan };
 
@@ -128,7 +133,7 @@ export function decideDeploy(facts: DeployFacts): DeployDecision {
   if ('problem' in checks) return refuse(checks.problem);
   if (facts.dryRun) return { kind: 'dry-run', sha: target, production: environment.production };
   const marker = markerStep(facts);
-  if (typeof marker !== 'string') return refuse(marker.problem);
+  if (typeof marker !== 'string') return { kind: 'refuse', message: marker.problem, busy: true };
   return {
     kind: 'deploy',
     plan: {

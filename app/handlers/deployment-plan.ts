@@ -65,6 +65,8 @@ export type DeploymentOutcome =
       readonly message: string;
       /** Another handler of the same request holds the marker and is carrying it out. */
       readonly underWay?: true;
+      /** Another deploy holds the environment's marker: worth trying again once it ends. */
+      readonly busy?: true;
     }
   | {
       readonly kind: 'dry-run';
@@ -115,7 +117,8 @@ export async function deployThroughGates(
     target !== undefined && !gates.dryRun ? treeOf(io, target) : undefined,
   ]);
   const decision = decideDeploy({ ...gates, markerDeployment, contexts, now: now() });
-  if (decision.kind === 'refuse') return { kind: 'refused', message: decision.message };
+  if (decision.kind === 'refuse')
+    return { kind: 'refused', message: decision.message, ...(decision.busy ? { busy: true } : {}) };
   let verdict: Verdict | undefined;
   if (order.gated !== undefined && environment !== undefined && hasGates(environment)) {
     const sha = decision.kind === 'dry-run' ? decision.sha : decision.plan.sha;
@@ -206,7 +209,7 @@ async function carryOut(
         message: `${lockedMessage(plan.environment, taken.lock)} It was locked while this deploy started, so nothing was created.`,
       };
     if (taken.kind === 'busy' && !ownedBy(taken.marker, order.owner))
-      return { kind: 'refused', message: inProgressMessage(plan.environment, taken.marker) };
+      return { kind: 'refused', message: inProgressMessage(plan.environment, taken.marker), busy: true };
     // The marker names this very request, and this is not a redelivery resuming it: another
     // handler (a second approval at the same moment) took it and makes the Deployment. Making
     // one here too would deploy twice.

@@ -38,6 +38,8 @@ export type ReleaseRequestState =
   | { readonly kind: 'carried-out'; readonly deploymentId: number }
   | { readonly kind: 'rejected'; readonly by: string; readonly verdict: Verdict }
   | { readonly kind: 'refused'; readonly message: string }
+  /** Another deploy holds the environment: tried again at `retryAt` (a deferred request, like a window's). */
+  | { readonly kind: 'busy'; readonly message: string; readonly retryAt: Date }
   /** Ended without a deploy, not by anyone's verdict: the release went, or a newer one went out. */
   | { readonly kind: 'dropped'; readonly why: string; readonly conclusion: 'cancelled' | 'neutral' };
 
@@ -165,6 +167,12 @@ function output(
         summary: `${asked}\n\n${checklistMarkdown(state.verdict)}\n\nRollgate deploys it by itself at ${state.opensAt.toISOString()}, if the gates still pass then. Deleting the release, or a newer release deployed to ${code(request.environment)} meanwhile, cancels it.`,
         text,
       };
+    case 'busy':
+      return {
+        title: `${tag} → ${request.environment}: waits for the deploy in progress`,
+        summary: `${asked}\n\n${state.message}\n\nRollgate tries again by itself at ${state.retryAt.toISOString()}, and every minute after until the environment is free. Deleting the release, or a newer release deployed to ${code(request.environment)} meanwhile, cancels it.`,
+        text,
+      };
     case 'carried-out':
       return {
         title: `${tag} → ${request.environment}: gates passed`,
@@ -205,6 +213,7 @@ function fields(state: ReleaseRequestState) {
         ],
       };
     case 'deferred':
+    case 'busy':
       return { status: 'in_progress' as const, actions: [] };
     case 'carried-out':
       return { status: 'completed' as const, conclusion: 'success' as const, actions: [] };

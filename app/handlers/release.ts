@@ -64,6 +64,30 @@ export async function handleRelease(context: Context<'release.published'>): Prom
   }
 }
 
+/** How long a release waits before trying again an environment another deploy holds. */
+const BUSY_RETRY_MS = 60_000;
+
+/** Keeps the release request for the sweep until `opensAt` (a deferred ref on the release commit's tree). */
+async function deferRelease(
+  io: GitHubIo,
+  request: ReleaseRequest,
+  opensAt: Date,
+  defer: DeferRelease | undefined,
+): Promise<void> {
+  const { data: commit } = await io.octokit.rest.git.getCommit({ ...io.repo, commit_sha: request.sha });
+  const record: DeferredRelease = {
+    kind: 'release',
+    environment: request.environment,
+    sha: request.sha,
+    release: request.release,
+    tag: request.tag,
+    publishedAt: request.publishedAt,
+    opensAt: opensAt.toISOString(),
+  };
+  await (defer ?? ((r, tree) => deferRequest(io.git, io.repo, r, tree)))(record, commit.tree.sha);
+  wakeAt(opensAt.getTime());
+}
+
 /** How a release request waiting for a window is kept; the sweep replaces the ref it took. */
 export type DeferRelease = (record: DeferredRelease, tree: string) => Promise<void>;
 
@@ -126,19 +150,8 @@ export async function gateRelease(
         run,
       );
       break;
-    case 'deferred': {
-      const { data: commit } = await io.octokit.rest.git.getCommit({ ...io.repo, commit_sha: request.sha });
-      const record: DeferredRelease = {
-        kind: 'release',
-        environment: request.environment,
-        sha: request.sha,
-        release: request.release,
-        tag: request.tag,
-        publishedAt: request.publishedAt,
-        opensAt: outcome.opensAt.toISOString(),
-      };
-      await (options.defer ?? ((r, tree) => deferRequest(io.git, io.repo, r, tree)))(record, commit.tree.sha);
-      wakeAt(outcome.opensAt.getTime());
+    case 'deferred':
+      await deferRelease(io, request, outcome.opensAt, options.defer);
       await showReleaseRequest(
         io,
         request,
@@ -146,7 +159,6 @@ export async function gateRelease(
         run,
       );
       break;
-    }
     case 'deployed':
       if (run !== undefined)
         await showReleaseRequest(
@@ -159,8 +171,15 @@ export async function gateRelease(
         });
       break;
     case 'refused':
-      if (run !== undefined)
+      if (outcome.busy === true) {
+        // Another deploy holds the environment: the release waits for it instead of being dropped.
+        const retryAt = new Date((options.now ?? clockNow)() + BUSY_RETRY_MS);
+        await deferRelease(io, request, retryAt, options.defer);
+        await showReleaseRequest(io, request, { kind: 'busy', message: outcome.message, retryAt }, run);
+      } else {
+        // Shown on the release's commit, gated or not: a lock must not hide that a release stayed out.
         await showReleaseRequest(io, request, { kind: 'refused', message: outcome.message }, run);
+      }
       break;
     case 'dry-run':
       break;
@@ -182,7 +201,9 @@ export function logOutcome(io: GitHubIo, request: ReleaseRequest, outcome: Deplo
       io.log.info(fields, `release ${request.tag} deferred until ${outcome.opensAt.toISOString()}`);
       return;
     case 'refused':
-      io.log.warn(fields, `release ${request.tag} not deployed: ${outcome.message}`);
+      if (outcome.busy === true)
+        io.log.info(fields, `release ${request.tag} waits for the deploy in progress: ${outcome.message}`);
+      else io.log.warn(fields, `release ${request.tag} not deployed: ${outcome.message}`);
       return;
     case 'dry-run':
       return;

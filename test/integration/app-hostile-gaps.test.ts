@@ -182,15 +182,56 @@ describe('deploy markers as users meet them', () => {
 });
 
 describe('releases, rollbacks and locks', () => {
-  test('a release does not deploy to an environment whose marker another deploy holds', async () => {
-    const s = await start();
+  test('a release that finds its environment being deployed waits on its check run, and deploys once that deploy ends', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rollgate-clock-')), 'now');
+    const setClock = (at: number) => writeFileSync(file, new Date(at).toISOString());
+    const start0 = Date.parse('2026-12-02T10:00:00Z');
+    setClock(start0);
+    const s = await start({
+      env: { NODE_ENV: 'test', ROLLGATE_CLOCK_FILE: file, ROLLGATE_SWEEP_INTERVAL_MS: '250' },
+    });
     expect((await say(s, '/deploy staging')).reaction).toBe('rocket');
-    const held = markerSha(s);
-    await publish(s, 'v2.1.0');
-    await eventually(() => /release v2\.1\.0 not deployed/.test(s.log()), 'the release to be handled');
-    expect(s.log()).toMatch(/release v2\.1\.0 not deployed: [^"]*already in progress/);
+    const first = deployments(s)[0]!;
+    const id = await publish(s, 'v2.1.0');
+    const run = () => [...repo(s).checkRuns.values()].find((r) => r.externalId === `release:${id}:staging`);
+    await eventually(() => run(), 'the release request’s check run');
+    expect(run()).toMatchObject({ status: 'in_progress' });
+    expect(run()?.output?.title).toBe('v2.1.0 → staging: waits for the deploy in progress');
+    expect(run()?.output?.summary).toMatch(
+      /already in progress .* tries again by itself at 2026-12-02T10:01:00/s,
+    );
+    expect([...repo(s).refs.keys()]).toContain(`refs/rollgate/deferred/release-${id}-staging`);
     expect(deployments(s)).toHaveLength(1);
-    expect(markerSha(s)).toBe(held);
+
+    // A minute later, still held: it waits again, nothing is created.
+    setClock(start0 + 61_000);
+    await eventually(
+      () =>
+        /tries again by itself at 2026-12-02T10:02:01/.test(run()?.output?.summary ?? '') ? true : undefined,
+      'the release to wait another minute',
+    );
+    expect(deployments(s)).toHaveLength(1);
+
+    // The deploy ends; at the next try the release goes out, once.
+    expect(await s.send('deployment_status', statusEvent(s, first, 'success'))).toBe(200);
+    await eventually(() => !rollgateRefs(s).includes(MARKER) || undefined, 'staging to be free');
+    setClock(start0 + 122_000);
+    await eventually(() => (deployments(s).length === 2 ? true : undefined), 'the release’s Deployment');
+    expect(deployments(s)[1]).toMatchObject({ environment: 'staging', payload: { release: id } });
+    await eventually(() => (run()?.status === 'completed' ? true : undefined), 'the check run to conclude');
+    expect(run()).toMatchObject({ conclusion: 'success' });
+    expect([...repo(s).refs.keys()].filter((r) => r.startsWith('refs/rollgate/deferred/'))).toEqual([]);
+  });
+
+  test('a release refused by a lock says so on its commit’s check run', async () => {
+    const s = await start();
+    seedLock(s, 'staging', 'monalisa', 'incident');
+    const id = await publish(s, 'v2.2.0');
+    const run = () => [...repo(s).checkRuns.values()].find((r) => r.externalId === `release:${id}:staging`);
+    await eventually(() => (run()?.status === 'completed' ? true : undefined), 'the release’s check run');
+    expect(run()).toMatchObject({ conclusion: 'failure' });
+    expect(run()?.output?.summary).toContain('is locked by @monalisa');
+    expect(deployments(s)).toHaveLength(0);
   });
 
   test('/rollback production on an environment locked by someone else is refused and creates nothing', async () => {
