@@ -348,3 +348,57 @@ describe('the refs the App writes', () => {
     expect([...repo(s).refs.keys()].filter((r) => r.startsWith('refs/tags/'))).toEqual(['refs/tags/v1.0.0']);
   });
 });
+
+/** This App's reply to one comment, as GitHub holds it. */
+const replyTo = (s: AppStand, commentId: number): string | undefined =>
+  [...repo(s).comments.values()].find((c) => c.viaApp && c.body.includes(`{"comment":${commentId}}`))?.body;
+
+describe('who may run commands, and what replies echo', () => {
+  test('a custom repository role counts by the base role it extends', async () => {
+    const s = await start();
+    s.github.state.addCollaborator(s.repository, 'dee-ployer', 'write', 'deployer');
+    s.github.state.addCollaborator(s.repository, 'audrey', 'read', 'auditor');
+    expect((await say(s, '/deploy staging', 'dee-ployer')).reaction).toBe('rocket');
+    expect(deployments(s)).toHaveLength(1);
+    const { commentId } = await s.comment('/lock production', { user: 'audrey' });
+    const refusal = await eventually(() => replyTo(s, commentId), 'the refusal of the auditor');
+    expect(refusal).toContain('needs `write` permission on this repository; you have `auditor`.');
+    expect(rollgateRefs(s)).toEqual(['refs/rollgate/deploying/staging']);
+  });
+
+  test('in a private repository a refusal never tells an outsider or a reader about roles', async () => {
+    const s = await start({ private: true });
+    for (const user of ['hubot', 'mallory']) {
+      const { commentId } = await s.comment('/deploy staging', { user });
+      const refusal = await eventually(() => replyTo(s, commentId), `the refusal of ${user}`);
+      expect(refusal).toContain('running Rollgate commands needs `write` permission on this repository.');
+      expect(refusal).not.toContain('you have');
+    }
+    expect(deployments(s)).toHaveLength(0);
+  });
+
+  test('a lock reason of 208 characters (256 fit) is echoed cut to 128, as code', async () => {
+    const s = await start();
+    const reason = `${'database migration '.repeat(10)}@octo-org/everyone`;
+    const locked = await say(s, `/lock staging "${reason}"`);
+    expect(locked).toMatchObject({ reaction: 'rocket' });
+    const { reply } = await say(s, '/lock staging', 'monalisa');
+    const echoed = /: (`+)(.*?)\1\.$/m.exec(reply)?.[2] ?? '';
+    expect([...echoed]).toHaveLength(128);
+    expect(echoed.endsWith('…')).toBe(true);
+    expect(reason.startsWith(echoed.slice(0, -1))).toBe(true);
+    expect(reply).not.toContain('@octo-org/everyone');
+  });
+
+  test('/help with 400 long environment names answers under GitHub’s limit, with a screenful and how many more', async () => {
+    const names = Array.from({ length: 400 }, (_, i) => `${'region-'.repeat(12)}${i}`);
+    const s = await start({
+      config: `environments:\n${names.map((name) => `  ${name}: {}\n`).join('')}`,
+    });
+    const { reply } = await say(s, '/help');
+    expect(reply.length).toBeLessThanOrEqual(65_536);
+    expect(reply).toContain('**Environments (400):**');
+    expect(reply).toMatch(/and [\d,]+ more/);
+    expect(reply).toContain('`/deploy');
+  });
+});

@@ -119,6 +119,8 @@ export async function startAppStand(
     repository?: string;
     /** Whether the GitHub test server keeps its calls (`github.calls`); true by default. */
     recordCalls?: boolean;
+    /** Makes the repository private (payloads then say so, as GitHub's do). */
+    private?: boolean;
   } = {},
 ): Promise<AppStand> {
   const github = await startGitHubServer(
@@ -128,7 +130,7 @@ export async function startAppStand(
   const [owner = '', name = ''] = repository.split('/');
   const files: Record<string, string> = { 'README.md': '# hello-service\n' };
   if (options.config !== null) files['.github/rollgate.yml'] = options.config ?? CONFIG;
-  github.state.addRepository(repository, { files });
+  github.state.addRepository(repository, { files, private: options.private ?? false });
   github.state.addCollaborator(repository, 'octocat', 'write');
   github.state.addCollaborator(repository, 'monalisa', 'write');
   github.state.addCollaborator(repository, 'hubot', 'read');
@@ -272,6 +274,8 @@ export async function startAppStand(
         ...(payload.repository as object),
         name,
         full_name: repository,
+        private: github.state.seeded(repository).private,
+        visibility: github.state.seeded(repository).private ? 'private' : 'public',
         owner: { ...(payload.repository as { owner: object }).owner, login: owner },
         html_url: `https://github.com/${repository}`,
       };

@@ -265,6 +265,7 @@ export function buildCollaboratorPermission(
   links: Links,
   account: Account,
   role: RepositoryRole | 'none',
+  customRole?: string,
 ): Schemas['repository-collaborator-permission'] {
   const at = (level: RepositoryRole): boolean => {
     const order: (RepositoryRole | 'none')[] = ['none', 'read', 'triage', 'write', 'maintain', 'admin'];
@@ -278,9 +279,11 @@ export function buildCollaboratorPermission(
     pull: at('read'),
   };
   return {
+    // A custom role shows by its name; `permission` stays the base role's legacy level
+    // (https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user).
     permission: legacyPermission(role),
-    role_name: role,
-    user: { ...buildSimpleUser(links, account), permissions, role_name: role },
+    role_name: customRole ?? role,
+    user: { ...buildSimpleUser(links, account), permissions, role_name: customRole ?? role },
   };
 }
 

@@ -343,6 +343,8 @@ export interface RepositoryRecord {
   readonly defaultBranch: string;
   readonly createdAt: Date;
   readonly collaborators: Map<string, RepositoryRole>;
+  /** A collaborator's custom repository role, by login: its name, over the base role in `collaborators`. */
+  readonly customRoles: Map<string, string>;
   /** Full ref names (`refs/heads/main`, `refs/tags/v1.0.0`) → commit SHA. */
   readonly refs: Map<string, string>;
   readonly commits: Map<string, CommitRecord>;
@@ -793,6 +795,7 @@ export class GitHubState {
       defaultBranch: seed.defaultBranch ?? 'main',
       createdAt: this.now(),
       collaborators: new Map(),
+      customRoles: new Map(),
       refs: new Map(),
       commits: new Map(),
       blobs: new Map(),
@@ -827,9 +830,16 @@ export class GitHubState {
   }
 
   /** Gives `login` a role on the repository. */
-  addCollaborator(fullName: string, login: string, role: RepositoryRole): Account {
+  /**
+   * Gives `login` a role on the repository; `customRole` names an organization's custom repository
+   * role that extends `role` (GitHub then reports the custom name as `role_name`).
+   */
+  addCollaborator(fullName: string, login: string, role: RepositoryRole, customRole?: string): Account {
     const user = this.user(login);
-    this.seeded(fullName).collaborators.set(user.login.toLowerCase(), role);
+    const repository = this.seeded(fullName);
+    repository.collaborators.set(user.login.toLowerCase(), role);
+    if (customRole === undefined) repository.customRoles.delete(user.login.toLowerCase());
+    else repository.customRoles.set(user.login.toLowerCase(), customRole);
     return user;
   }
 

@@ -31,7 +31,12 @@ export const repositoryRoutes: RouteTable = {
     if (!account || account.type === 'Organization') throw notFound();
     return {
       status: 200,
-      body: buildCollaboratorPermission(context.links, account, roleOf(repository, account)),
+      body: buildCollaboratorPermission(
+        context.links,
+        account,
+        roleOf(repository, account),
+        repository.customRoles.get(account.login.toLowerCase()),
+      ),
     };
   },
   'pulls/get': (request, context) => {
