@@ -184,7 +184,9 @@ describe('deploy markers as users meet them', () => {
 describe('releases, rollbacks and locks', () => {
   test('a release that finds its environment being deployed waits on its check run, and deploys once that deploy ends', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rollgate-clock-')), 'now');
-    const setClock = (at: number) => writeFileSync(file, new Date(at).toISOString());
+    const setClock = (at: number) => {
+      writeFileSync(file, new Date(at).toISOString());
+    };
     const start0 = Date.parse('2026-12-02T10:00:00Z');
     setClock(start0);
     const s = await start({
@@ -196,8 +198,8 @@ describe('releases, rollbacks and locks', () => {
     const run = () => [...repo(s).checkRuns.values()].find((r) => r.externalId === `release:${id}:staging`);
     await eventually(() => run(), 'the release request’s check run');
     expect(run()).toMatchObject({ status: 'in_progress' });
-    expect(run()?.output?.title).toBe('v2.1.0 → staging: waits for the deploy in progress');
-    expect(run()?.output?.summary).toMatch(
+    expect(run()?.output.title).toBe('v2.1.0 → staging: waits for the deploy in progress');
+    expect(run()?.output.summary).toMatch(
       /already in progress .* tries again by itself at 2026-12-02T10:01:00/s,
     );
     expect([...repo(s).refs.keys()]).toContain(`refs/rollgate/deferred/release-${id}-staging`);
@@ -207,7 +209,7 @@ describe('releases, rollbacks and locks', () => {
     setClock(start0 + 61_000);
     await eventually(
       () =>
-        /tries again by itself at 2026-12-02T10:02:01/.test(run()?.output?.summary ?? '') ? true : undefined,
+        /tries again by itself at 2026-12-02T10:02:01/.test(run()?.output.summary ?? '') ? true : undefined,
       'the release to wait another minute',
     );
     expect(deployments(s)).toHaveLength(1);
@@ -230,7 +232,7 @@ describe('releases, rollbacks and locks', () => {
     const run = () => [...repo(s).checkRuns.values()].find((r) => r.externalId === `release:${id}:staging`);
     await eventually(() => (run()?.status === 'completed' ? true : undefined), 'the release’s check run');
     expect(run()).toMatchObject({ conclusion: 'failure' });
-    expect(run()?.output?.summary).toContain('is locked by @monalisa');
+    expect(run()?.output.summary).toContain('is locked by @monalisa');
     expect(deployments(s)).toHaveLength(0);
   });
 
@@ -384,7 +386,7 @@ describe('who may run commands, and what replies echo', () => {
     expect(locked).toMatchObject({ reaction: 'rocket' });
     const { reply } = await say(s, '/lock staging', 'monalisa');
     const echoed = /: (`+)(.*?)\1\.$/m.exec(reply)?.[2] ?? '';
-    expect([...echoed]).toHaveLength(128);
+    expect(Array.from(echoed)).toHaveLength(128);
     expect(echoed.endsWith('…')).toBe(true);
     expect(reason.startsWith(echoed.slice(0, -1))).toBe(true);
     expect(reply).not.toContain('@octo-org/everyone');

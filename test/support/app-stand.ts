@@ -264,6 +264,7 @@ export async function startAppStand(
         if ((error as Error).name === 'TimeoutError')
           throw new Error(
             `the App did not answer ${event} delivery ${delivery} within GitHub's ${DELIVERY_TIMEOUT_MS / 1000} s: GitHub marks it failed`,
+            { cause: error },
           );
         throw error;
       }
