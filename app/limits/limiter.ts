@@ -9,8 +9,9 @@
  * - a write first spends a token of the sliding minute/hour budget (`WriteBudget`, in Redis when
  *   replicas share it); waiting writes go by `writeClass` — a command's claim (the marker's commit
  *   and ref, the Deployment) before 👀 and other reactions, and those before everything that
- *   follows a Deployment (check runs, comments, statuses) — then by how few writes their webhook's
- *   handler has made, so when the budget runs short every command's Deployment comes first;
+ *   follows a Deployment (check runs, comments, statuses) — then, among claim writes, the handler
+ *   furthest into its claim first, and among the others the one that has made the fewest writes,
+ *   so when the budget runs short whole claims finish and every command's Deployment comes first;
  * - a command that will claim (a `/deploy` or `/rollback`) announces its claim writes as soon as
  *   it is parsed (`reserveClaimWrites`), before its reads: writes of the last class then leave
  *   that many tokens free, so twenty commands arriving at once all make their Deployments within
@@ -126,6 +127,17 @@ class InstallationLane {
   }
 }
 
+/**
+ * The order of a waiting write (lower first): by class, then — among claim writes — the handler
+ * furthest into its claim first, so that when the budget runs short whole claims finish (five
+ * Deployments out of twenty tokens, not two among six half-made claims); among the other
+ * classes, the handler that has made the fewest writes first.
+ */
+function writeRank(writeKind: number, writesMade: number): number {
+  const made = Math.min(writesMade, CLASS_STRIDE - 1);
+  return writeKind * CLASS_STRIDE + (writeKind === 0 ? CLASS_STRIDE - 1 - made : made);
+}
+
 const lanes = new Map<string, InstallationLane>();
 /** The installation and identity of each limited Octokit instance, for `reserveClaimWrites`. */
 const handlers = new WeakMap<object, { readonly key: string; readonly clock: LimiterClock }>();
@@ -230,7 +242,7 @@ export function githubLimiter(octokit: Octokit, options: Record<string, unknown>
       for (let retries = 0; ; retries++) {
         let releaseSlot = await lane.slot();
         let releaseTurn =
-          writeKind === undefined ? undefined : await lane.writeTurn(writeKind * CLASS_STRIDE + writesMade);
+          writeKind === undefined ? undefined : await lane.writeTurn(writeRank(writeKind, writesMade));
         try {
           const pausedFor = lane.pausedUntil - clock.now();
           if (pausedFor > 0) await clock.sleep(pausedFor);
@@ -251,7 +263,7 @@ export function githubLimiter(octokit: Octokit, options: Record<string, unknown>
               releaseSlot = () => undefined;
               await clock.sleep(Math.min(wait, RESERVE_RECHECK_MS));
               releaseSlot = await lane.slot();
-              releaseTurn = await lane.writeTurn(writeKind * CLASS_STRIDE + writesMade);
+              releaseTurn = await lane.writeTurn(writeRank(writeKind, writesMade));
             }
             writesMade++;
             const reservation = lane.reservations.get(octokit);
