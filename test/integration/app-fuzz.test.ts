@@ -142,23 +142,31 @@ function openPull(stand: AppStand, index: number): number {
   return stand.github.state.addPullRequest(REPOSITORY, { head: `fuzz/${index}`, user: 'octocat' }).number;
 }
 
-describe(`fuzz through the real App: ${COMMENTS.toLocaleString('en-US')} seeded hostile comments`, () => {
-  let stand: AppStand;
-
+/** A fresh App and GitHub for the tests of one `describe`, closed after them. */
+function standForBlock(): () => AppStand {
+  let stand: AppStand | undefined;
   beforeAll(async () => {
     // A hundred thousand comments make over a million calls: the server keeps none of them.
     stand = await startAppStand({ env: UNLIMITED, recordCalls: false });
   });
-
   afterAll(async () => {
-    stand.github.assertNoViolations();
-    await stand.close();
+    stand?.github.assertNoViolations();
+    await stand?.close();
   });
+  return () => {
+    if (stand === undefined) throw new Error('the stand is started before the tests');
+    return stand;
+  };
+}
+
+describe(`fuzz through the real App: ${COMMENTS.toLocaleString('en-US')} seeded hostile comments`, () => {
+  const current = standForBlock();
 
   test(
     'no crash, no unintended Deployment, every reply and sticky comment literal and under the limit ' +
       '(real deploys only of refs GitHub has; hostile refs and versions in dry runs)',
     async () => {
+      const stand = current();
       const random = seededRandom(SEED);
       const answered = new Answers(stand, REPOSITORY);
       const sent: { body: string; user: string; commentId: number }[] = [];
@@ -219,22 +227,13 @@ describe(`fuzz through the real App: ${COMMENTS.toLocaleString('en-US')} seeded 
 });
 
 describe(`fuzz through the real App: ${CONFIGS.toLocaleString('en-US')} seeded hostile configuration files`, () => {
-  let stand: AppStand;
-
-  beforeAll(async () => {
-    // A hundred thousand comments make over a million calls: the server keeps none of them.
-    stand = await startAppStand({ env: UNLIMITED, recordCalls: false });
-  });
-
-  afterAll(async () => {
-    stand.github.assertNoViolations();
-    await stand.close();
-  });
+  const current = standForBlock();
 
   test(
     'each file on the default branch, then /deploy, a dry run, /status, /help and a hostile comment: ' +
       'a Deployment only where the file is valid and names the environment, every answer literal and under the limit',
     async () => {
+      const stand = current();
       const random = seededRandom(SEED + 1);
       const answered = new Answers(stand, REPOSITORY);
       /** The `/deploy env1` comments sent while a valid file configured `env1`. */
