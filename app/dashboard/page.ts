@@ -69,8 +69,13 @@ function row(fullName: string, r: EnvironmentRow): string {
 </tr>`;
 }
 
-function repositoryTable(view: RepositoryView): string {
-  const link = `<a href="${escapeHtml(repositoryPath(view.fullName))}">${escapeHtml(view.fullName)}</a>`;
+function repositoryTable(view: RepositoryView, links = false): string {
+  const base = repositoryPath(view.fullName);
+  const link = `<a href="${escapeHtml(base)}">${escapeHtml(view.fullName)}</a>${
+    links
+      ? ` <small><a href="${escapeHtml(`${base}/releases`)}" aria-label="Releases of ${escapeHtml(view.fullName)}">Releases</a> · <a href="${escapeHtml(`${base}/metrics`)}" aria-label="Delivery metrics of ${escapeHtml(view.fullName)}">Delivery metrics</a></small>`
+      : ''
+  }`;
   if (view.error !== undefined)
     return `<section><h2>${link}</h2><p class="error">${escapeHtml(view.error)}</p></section>`;
   const body =
@@ -135,6 +140,7 @@ table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
 caption { text-align: left; color: #59636e; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #d1d9e0; vertical-align: top; }
 a { color: #0550ae; }
+h2 small { font-size: 1rem; font-weight: 400; margin-left: 1rem; }
 a:focus-visible, a:hover, button:focus-visible { outline: 2px solid #0550ae; outline-offset: 2px; }
 .error { color: #a40e26; }
 #live, .muted { color: #59636e; }
@@ -200,7 +206,7 @@ export function overviewPage(nonce: string, repositories: readonly RepositoryVie
   const content =
     repositories.length === 0
       ? '<p>No repository to show: the App is installed on none that you can access.</p>'
-      : repositories.map(repositoryTable).join('\n');
+      : repositories.map((r) => repositoryTable(r, true)).join('\n');
   return page('Rollgate — environments', nonce, content, true);
 }
 

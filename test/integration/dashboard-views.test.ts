@@ -335,6 +335,13 @@ describe('the dashboard views', () => {
     await screenshot(page, 'overview');
     const production = page.locator(`table[data-repo="${REPOSITORY}"] tr[data-env="production"] a`);
     expect(await production.getAttribute('href')).toBe(`/dashboard/${REPOSITORY}/environments/production`);
+    for (const [name, view] of [
+      ['Releases', 'releases'],
+      ['Delivery metrics', 'metrics'],
+    ])
+      expect(await page.getByRole('link', { name: `${name} of ${REPOSITORY}` }).getAttribute('href')).toBe(
+        `/dashboard/${REPOSITORY}/${view}`,
+      );
 
     await page.goto(`${stand.url}/dashboard/${REPOSITORY}`);
     await page.locator('#live[data-live="open"]').waitFor();
