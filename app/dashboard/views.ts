@@ -43,16 +43,19 @@ async function environmentView(
 ): Promise<ViewPage | undefined> {
   const { github } = request;
   const key = `${repo.owner}/${repo.repo}`.toLowerCase();
-  const [history, environments, refs, waiting] = await Promise.all([
+  const [firstRead, environments, refs, waiting] = await Promise.all([
     readDeploymentEntries(github, repo, wanted),
     github.repos.getAllEnvironments({ ...repo, per_page: 100 }),
     // Read-only: the dashboard never moves an older Rollgate's branches (the handlers do).
     readEnvironmentRefs(github.git, repo, { migrated: new Set([key]) }),
     findWaitingRequest(github, repo, wanted),
   ]);
+  let history = firstRead;
   const listed = environments.data.environments?.find((e) => e.name.toLowerCase() === wanted.toLowerCase());
   const environment = listed?.name ?? history[0]?.environment;
   if (environment === undefined) return undefined;
+  // GitHub filters Deployments by the exact name: a URL spelled otherwise reads again by GitHub's.
+  if (environment !== wanted) history = await readDeploymentEntries(github, repo, environment);
   const live = liveByEnvironment(history).get(environment.toLowerCase());
   const lockSha = [...refs.locks].find(([name]) => name.toLowerCase() === environment.toLowerCase())?.[1];
   const lockRead =

@@ -164,7 +164,7 @@ function seedHistory(pull: number): void {
     took: 6 * MINUTE,
     state: 'success',
     creator: 'github-actions[bot]',
-    payload: { version: '1.2.0', rolled_back_from: '1.3.0', failed_deployment_id: 0, revision: 4 },
+    payload: { version: '1.2.0', rolled_back_from: '1.3.0', failed_deployment_id: ids.P2, revision: 4 },
   });
   // Deployed fine, then rolled back with /rollback 2 h later: a failed change, restored in 30 min.
   deployment('P4', {
@@ -436,13 +436,15 @@ describe('the dashboard views', () => {
     ]);
     expect(violations).toEqual([]);
 
-    const staging = await page.goto(`${stand.url}/dashboard/${REPOSITORY}/environments/staging`);
+    // GitHub's environment names are case-insensitive: so is the page's URL.
+    const staging = await page.goto(`${stand.url}/dashboard/${REPOSITORY}/environments/Staging`);
     expect(staging?.status()).toBe(200);
     expect(await page.locator('section[aria-labelledby="pending-title"]').textContent()).toContain(
       'No request waits for this environment’s gates.',
     );
     // A staging run that ended inactive (superseded) still shows the success it reached.
     expect(await historyRow(page, 'S0')).toMatchObject({ state: 'success', duration: '6 min' });
+    expect(await page.locator('table[data-history="staging"] tbody tr').count()).toBe(3);
   });
 
   test('releases: the published ones, newest first, and where each runs now', async () => {
