@@ -549,6 +549,14 @@ describe('the dashboard views', () => {
   test('sign-out clears the session: the next page asks to sign in again', async () => {
     const page = await signIn('hubot');
     await page.goto(`${stand.url}/dashboard/${REPOSITORY}/releases`);
+    const session = (await page.context().cookies()).find((c) => c.name === 'rollgate_session');
+    // Only a POST signs out: a GET (a link, an image on another page) finds no page and changes nothing.
+    const get = await fetch(`${stand.url}/dashboard/logout`, {
+      redirect: 'manual',
+      headers: { cookie: `rollgate_session=${session?.value}` },
+    });
+    expect(get.status).toBe(404);
+    expect(get.headers.getSetCookie()).toEqual([]);
     await Promise.all([
       page.waitForURL('**/dashboard/signed-out'),
       page.getByRole('button', { name: 'Sign out' }).click(),
