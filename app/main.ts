@@ -117,7 +117,14 @@ if (config.mode === 'setup') {
       bus: new MemoryEventBus(),
       installation: async (id) => {
         const octokit = await probot.auth(id);
-        return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
+        return {
+          repos: octokit.rest.repos,
+          git: octokit.rest.git as unknown as GitRefsApi,
+          issues: octokit.rest.issues,
+          checks: octokit.rest.checks,
+          teams: octokit.rest.teams,
+          appId: app.appId,
+        };
       },
       log,
     });

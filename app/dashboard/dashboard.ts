@@ -6,6 +6,9 @@
  *   exchanges the code, and keeps the user access token in the sealed session cookie only;
  * - `GET /dashboard`: the overview; `GET /dashboard/<owner>/<repo>`: one repository (404 for a
  *   repository the user cannot see, as for one that does not exist);
+ * - `GET /dashboard/<owner>/<repo>/environments/<env>`, `…/releases`, `…/metrics?days=`: a
+ *   repository's views (views.ts); `GET /dashboard/assets/…`: their script and styles (assets.ts);
+ * - `POST /dashboard/logout`: clears the session cookie;
  * - `GET /dashboard/events`: server-sent events for the repositories the user can see.
  * Visibility is decided with the user's token; the data is read with the App's installation token.
  * Nothing is served without a session: pages redirect to the sign-in, the event stream answers 401.
@@ -14,11 +17,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DashboardConfig } from './config.ts';
 import { isLoopback } from './config.ts';
+import { serveAsset } from './assets.ts';
 import { readEnvironmentRows, type InstallationGitHub } from './environments.ts';
 import { eventFromWebhook, type DashboardEvent, type EventBus } from './events.ts';
 import { messagePage, overviewPage, repositoryPage, type RepositoryView } from './page.ts';
 import { cookie, open, readCookies, seal } from './session.ts';
 import { authorizeUrl, exchangeCode, SignInError } from './sign-in.ts';
+import { repositorySubpage } from './views.ts';
 import {
   findVisible,
   userGitHub,
@@ -142,6 +147,18 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   };
   const clearSession = (req: IncomingMessage): string =>
     cookie(SESSION_COOKIE, '', { path: '/dashboard', maxAge: 0, secure: secureFor(req) });
+
+  /** `POST /dashboard/logout`: the session cookie cleared, then a page that says so (303: a GET). */
+  const signOut = (req: IncomingMessage, res: ServerResponse): void => {
+    res
+      .writeHead(303, {
+        location: '/dashboard/signed-out',
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+        'set-cookie': [clearSession(req)],
+      })
+      .end();
+  };
 
   const sessionOf = (req: IncomingMessage): Session | undefined => {
     const text = readCookies(req.headers.cookie).get(SESSION_COOKIE);
@@ -281,6 +298,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
+    if (path === '/dashboard/logout' && req.method === 'POST') {
+      signOut(req, res);
+      return true;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('The dashboard takes GET only.');
       return true;
@@ -291,6 +312,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     if (path === '/dashboard/callback') {
       await callback(req, res, url.searchParams);
+      return true;
+    }
+    if (path === '/dashboard/signed-out') {
+      send(res, 200, (nonce) =>
+        messagePage(nonce, 'Signed out', 'You are signed out of the Rollgate dashboard.', {
+          href: '/dashboard/login',
+          text: 'Sign in again.',
+        }),
+      );
       return true;
     }
     const session = sessionOf(req);
@@ -305,6 +335,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         );
       return true;
     }
+    if (path.startsWith('/dashboard/assets/') && serveAsset(path, res)) return true;
     const visible = await visibleTo(req, res, session);
     if (visible === undefined) return true;
     if (path === '/dashboard') {
@@ -316,7 +347,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       events(req, res, visible);
       return true;
     }
-    const parts = /^\/dashboard\/([^/]+)\/([^/]+)$/.exec(path);
+    const parts = /^\/dashboard\/([^/]+)\/([^/]+)(\/.+)?$/.exec(path);
     const owner = parts?.[1] === undefined ? undefined : decodedSegment(parts[1]);
     const name = parts?.[2] === undefined ? undefined : decodedSegment(parts[2]);
     const repository =
@@ -333,6 +364,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           },
         ),
       );
+      return true;
+    }
+    const rest = parts?.[3];
+    if (rest !== undefined) {
+      const view = { repository, rest, query: url.searchParams, webUrl: config.webUrl, now: now() };
+      const github = await options.installation(repository.installationId);
+      const answer = await repositorySubpage({ ...view, github }, options.log);
+      send(res, answer.status, answer.page);
       return true;
     }
     const view = await repositoryView(repository);

@@ -13,6 +13,9 @@ import {
   type GitHubDeploymentStatus,
   type Repo,
 } from '../../src/github/deployments.ts';
+import type { ContentsApi } from '../../src/config/load.ts';
+import type { CommitChecksApi } from '../../src/github/gate-facts.ts';
+import type { TeamsApi } from '../../src/github/teams.ts';
 import {
   readEnvironmentRefs,
   readLockHolder,
@@ -37,12 +40,33 @@ type GetAllEnvironments = (
   params: RestEndpointMethodTypes['repos']['getAllEnvironments']['parameters'],
 ) => Promise<Pick<RestEndpointMethodTypes['repos']['getAllEnvironments']['response'], 'data'>>;
 
-/** The installation's Octokit, as far as the overview reads it. */
+type Rest = RestEndpointMethodTypes;
+type Endpoint<P, R> = (params: P) => Promise<{ data: R }>;
+type Read<Group extends keyof Rest, Name extends keyof Rest[Group]> = Rest[Group][Name] extends {
+  parameters: infer P;
+  response: { data: infer R };
+}
+  ? Endpoint<P, R>
+  : never;
+
+/**
+ * The installation's Octokit, as far as the dashboard reads it: production passes
+ * `octokit.rest.*` of the App's installation and the App's id (to tell its own comments and check
+ * runs, which hold pending requests, from anyone else's).
+ */
 export interface InstallationGitHub {
-  readonly repos: Pick<DeploymentsApi, 'listDeployments' | 'listDeploymentStatuses'> & {
-    getAllEnvironments: GetAllEnvironments;
-  };
+  readonly repos: Pick<DeploymentsApi, 'listDeployments' | 'listDeploymentStatuses'> &
+    ContentsApi &
+    CommitChecksApi['repos'] & {
+      getAllEnvironments: GetAllEnvironments;
+      listReleases: Read<'repos', 'listReleases'>;
+      compareCommits: Read<'repos', 'compareCommits'>;
+    };
   readonly git: GitRefsApi;
+  readonly issues: { listCommentsForRepo: Read<'issues', 'listCommentsForRepo'> };
+  readonly checks: CommitChecksApi['checks'];
+  readonly teams: TeamsApi;
+  readonly appId: number | undefined;
 }
 
 /** How many deployments of a repository one overview looks at (the newest, one page). */

@@ -31,10 +31,35 @@ export function shortTime(iso: string | undefined): string {
 
 const dash = (value: string | undefined): string => escapeHtml(value ?? '—');
 
-function row(r: EnvironmentRow): string {
+/** `/dashboard/<owner>/<repo>` with each segment escaped for a URL. */
+export function repositoryPath(fullName: string): string {
+  return `/dashboard/${fullName.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The page of one environment. */
+export function environmentPath(fullName: string, environment: string): string {
+  return `${repositoryPath(fullName)}/environments/${encodeURIComponent(environment)}`;
+}
+
+type Section = 'environments' | 'releases' | 'metrics' | 'environment';
+
+/** The links between a repository's views, the current one marked for assistive technology. */
+export function repositoryNav(fullName: string, current: Section): string {
+  const base = repositoryPath(fullName);
+  const link = (href: string, text: string, here: boolean): string =>
+    `<li><a href="${escapeHtml(href)}"${here ? ' aria-current="page"' : ''}>${escapeHtml(text)}</a></li>`;
+  return `<nav aria-label="${escapeHtml(fullName)}"><ul class="nav">
+<li><a href="/dashboard">All repositories</a></li>
+${link(base, `${fullName}: environments`, current === 'environments')}
+${link(`${base}/releases`, 'Releases', current === 'releases')}
+${link(`${base}/metrics`, 'Delivery metrics', current === 'metrics')}
+</ul></nav>`;
+}
+
+function row(fullName: string, r: EnvironmentRow): string {
   const lock = r.lock === undefined ? '—' : `${escapeHtml(r.lock.holder)} (since ${shortTime(r.lock.since)})`;
   return `<tr data-env="${escapeHtml(r.environment)}" data-deployment="${r.deploymentId ?? 0}">
-<th scope="row" data-field="environment">${escapeHtml(r.environment)}</th>
+<th scope="row"><a href="${escapeHtml(environmentPath(fullName, r.environment))}" data-field="environment">${escapeHtml(r.environment)}</a></th>
 <td data-field="version">${dash(r.version)}</td>
 <td data-field="sha"><code>${dash(r.sha?.slice(0, 7))}</code></td>
 <td data-field="state"><span class="state">${r.deploymentId === undefined ? '—' : escapeHtml(r.state ?? 'created')}</span></td>
@@ -44,14 +69,19 @@ function row(r: EnvironmentRow): string {
 </tr>`;
 }
 
-function repositoryTable(view: RepositoryView): string {
-  const link = `<a href="/dashboard/${view.fullName.split('/').map(encodeURIComponent).join('/')}">${escapeHtml(view.fullName)}</a>`;
+function repositoryTable(view: RepositoryView, links = false): string {
+  const base = repositoryPath(view.fullName);
+  const link = `<a href="${escapeHtml(base)}">${escapeHtml(view.fullName)}</a>${
+    links
+      ? ` <small><a href="${escapeHtml(`${base}/releases`)}" aria-label="Releases of ${escapeHtml(view.fullName)}">Releases</a> · <a href="${escapeHtml(`${base}/metrics`)}" aria-label="Delivery metrics of ${escapeHtml(view.fullName)}">Delivery metrics</a></small>`
+      : ''
+  }`;
   if (view.error !== undefined)
     return `<section><h2>${link}</h2><p class="error">${escapeHtml(view.error)}</p></section>`;
   const body =
     view.rows.length === 0
       ? '<tr><td colspan="7">No environment and no deployment yet.</td></tr>'
-      : view.rows.map(row).join('\n');
+      : view.rows.map((r) => row(view.fullName, r)).join('\n');
   return `<section>
 <h2>${link}</h2>
 <table data-repo="${escapeHtml(view.fullName)}">
@@ -103,19 +133,52 @@ source.addEventListener('environment', (message) => {
 });
 `;
 
+// Colours from GitHub's light theme; each text colour is at least 4.5:1 on white (WCAG AA).
 const STYLE = `
 body { font: 16px/1.5 system-ui, sans-serif; color: #1f2328; background: #fff; margin: 0 auto; max-width: 72rem; padding: 1rem; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
 caption { text-align: left; color: #59636e; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #d1d9e0; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #d1d9e0; vertical-align: top; }
 a { color: #0550ae; }
-a:focus, a:hover { outline: 2px solid #0550ae; outline-offset: 2px; }
+h2 small { font-size: 1rem; font-weight: 400; margin-left: 1rem; }
+a:focus-visible, a:hover, button:focus-visible { outline: 2px solid #0550ae; outline-offset: 2px; }
 .error { color: #a40e26; }
-#live { color: #59636e; }
+#live, .muted { color: #59636e; }
+header { display: flex; flex-wrap: wrap; align-items: baseline; justify-content: space-between; gap: 1rem; }
+.nav { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; list-style: none; padding: 0; margin: 0 0 1rem; }
+.nav a[aria-current] { font-weight: 600; color: #1f2328; }
+button { font: inherit; color: #1f2328; background: #f6f8fa; border: 1px solid #818b98; border-radius: 6px; padding: .25rem .75rem; cursor: pointer; }
+.state-success { color: #1a7f37; } .state-failure, .state-error { color: #a40e26; }
+.gates { list-style: none; padding: 0; } .gates li { margin: .25rem 0; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 1rem; margin: 0 0 1rem; }
+.figures div { border: 1px solid #d1d9e0; border-radius: 6px; padding: .5rem .75rem; }
+.figures dt { color: #59636e; } .figures dd { margin: 0; font-size: 1.5rem; font-weight: 600; }
+.figures dd.muted { font-size: 1rem; font-weight: 400; }
+.chart { display: grid; grid-template-columns: minmax(0, 2fr) minmax(12rem, 1fr); gap: 1rem; align-items: start; margin-bottom: 1rem; }
+@media (max-width: 48rem) { .chart { grid-template-columns: 1fr; } }
 `;
 
+/** What a page adds to the frame: more in `<head>`, a script of its own; whether its user is signed in. */
+export interface PageExtras {
+  readonly head?: string;
+  readonly script?: string;
+  readonly signedIn?: boolean;
+}
+
+/**
+ * The sign-out: a plain form POST (a link's GET could be triggered by any page that embeds it),
+ * answered by `POST /dashboard/logout`.
+ */
+const SIGN_OUT = `<form method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form>`;
+
 /** A whole page. */
-export function page(title: string, nonce: string, content: string, live: boolean): string {
+export function page(
+  title: string,
+  nonce: string,
+  content: string,
+  live: boolean,
+  extras: PageExtras = {},
+): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -123,13 +186,16 @@ export function page(title: string, nonce: string, content: string, live: boolea
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">${STYLE}</style>
+${extras.head ?? ''}
 </head>
 <body>
-<header><h1>${escapeHtml(title)}</h1>${live ? '<p id="live" role="status" aria-live="polite">Connecting…</p>' : ''}</header>
+<header><h1>${escapeHtml(title)}</h1>${(extras.signedIn ?? live) ? SIGN_OUT : ''}</header>
+${live ? '<p id="live" role="status" aria-live="polite">Connecting…</p>' : ''}
 <main>
 ${content}
 </main>
 ${live ? `<script nonce="${nonce}">${LIVE_SCRIPT}</script>` : ''}
+${extras.script === undefined ? '' : `<script nonce="${nonce}">${extras.script}</script>`}
 </body>
 </html>
 `;
@@ -140,7 +206,7 @@ export function overviewPage(nonce: string, repositories: readonly RepositoryVie
   const content =
     repositories.length === 0
       ? '<p>No repository to show: the App is installed on none that you can access.</p>'
-      : repositories.map(repositoryTable).join('\n');
+      : repositories.map((r) => repositoryTable(r, true)).join('\n');
   return page('Rollgate — environments', nonce, content, true);
 }
 
@@ -149,7 +215,7 @@ export function repositoryPage(nonce: string, repository: RepositoryView): strin
   return page(
     `Rollgate — ${repository.fullName}`,
     nonce,
-    `<p><a href="/dashboard">All repositories</a></p>\n${repositoryTable(repository)}`,
+    `${repositoryNav(repository.fullName, 'environments')}\n${repositoryTable(repository)}`,
     true,
   );
 }

@@ -78,6 +78,28 @@ export const commentRoutes: RouteTable = {
       headers: page.headers,
     };
   },
+  /*
+   * "List issue comments for a repository": by default ascending id; `sort` (`created` or
+   * `updated`) with `direction` (`asc` or `desc`; `direction` is ignored without `sort`), and
+   * `since` (https://docs.github.com/rest/issues/comments#list-issue-comments-for-a-repository).
+   */
+  'issues/list-comments-for-repo': (request, context) => {
+    const repository = requireRepository(request, context);
+    const since = queryString(request, 'since');
+    const sort = queryString(request, 'sort');
+    const descending = sort !== undefined && queryString(request, 'direction') === 'desc';
+    const key = (c: IssueCommentRecord): number =>
+      sort === 'updated' ? c.updatedAt.getTime() : sort === 'created' ? c.createdAt.getTime() : c.id;
+    const comments = [...repository.comments.values()]
+      .filter((c) => since === undefined || c.updatedAt >= new Date(since))
+      .sort((a, b) => (descending ? -1 : 1) * (key(a) - key(b) || a.id - b.id));
+    const page = paginate(comments, request);
+    return {
+      status: 200,
+      body: page.items.map((comment) => commentObject(context, repository, comment)),
+      headers: page.headers,
+    };
+  },
   'reactions/create-for-issue-comment': (request, context) => {
     const repository = requireRepository(request, context);
     const user = requireAccount(request);
