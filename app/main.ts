@@ -19,7 +19,8 @@ import { startWebhookServer, type WebhookServer } from './server/webhook-server.
 import { startSweeps } from './deferred/sweep.ts';
 import { readDashboardConfig, type DashboardConfig } from './dashboard/config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
-import { MemoryEventBus } from './dashboard/events.ts';
+import { lockEvent, MemoryEventBus, onLockChange, type EventBus } from './dashboard/events.ts';
+import { RedisEventBus } from './dashboard/redis-events.ts';
 import type { GitRefsApi } from '../src/github/environment-refs.ts';
 import { now as clockNow } from './clock.ts';
 import rollgate from './index.ts';
@@ -111,16 +112,32 @@ if (config.mode === 'setup') {
     log.warn(
       "NODE_ENV=development and no WEBHOOK_SECRET: webhooks are verified with the public secret 'development'.",
     );
-  if (dashboardConfig !== undefined)
+  if (dashboardConfig !== undefined) {
+    // With REDIS_URL, a page connected to one replica hears webhooks received by any.
+    const bus: EventBus =
+      app.redisUrl === undefined ? new MemoryEventBus() : new RedisEventBus(app.redisUrl, { log });
+    const publish = (event: Parameters<EventBus['publish']>[0]): void => {
+      bus.publish(event).catch((error: unknown) => {
+        log.warn(
+          `dashboard: an event was not published: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    };
+    // Lock refs fire no webhook: the lock commands report their changes here.
+    onLockChange((change) => {
+      publish(lockEvent(change));
+    });
     dashboard = createDashboard({
       config: dashboardConfig,
-      bus: new MemoryEventBus(),
+      bus,
+      appId: app.appId,
       installation: async (id) => {
         const octokit = await probot.auth(id);
         return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
       },
       log,
     });
+  }
   const live = dashboard;
   server = await startWebhookServer({
     ...app,
