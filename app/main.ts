@@ -21,6 +21,7 @@ import { readDashboardConfig, type DashboardConfig } from './dashboard/config.ts
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
 import { lockEvent, MemoryEventBus, onLockChange, type EventBus } from './dashboard/events.ts';
 import { RedisEventBus } from './dashboard/redis-events.ts';
+import { EtagCache } from './dashboard/etag-cache.ts';
 import type { GitRefsApi } from '../src/github/environment-refs.ts';
 import { now as clockNow } from './clock.ts';
 import rollgate from './index.ts';
@@ -127,12 +128,15 @@ if (config.mode === 'setup') {
     onLockChange((change) => {
       publish(lockEvent(change));
     });
+    // The dashboard's reads are conditional requests: what did not change costs no rate limit.
+    const etags = new EtagCache();
     dashboard = createDashboard({
       config: dashboardConfig,
       bus,
       appId: app.appId,
       installation: async (id) => {
         const octokit = await probot.auth(id);
+        etags.attach(octokit, id);
         return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
       },
       log,
