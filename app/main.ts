@@ -19,6 +19,7 @@ import { startWebhookServer, type WebhookServer } from './server/webhook-server.
 import { startSweeps } from './deferred/sweep.ts';
 import { readDashboardConfig, type DashboardConfig } from './dashboard/config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
+import type { InstallationGitHub } from './dashboard/environments.ts';
 import { lockEvent, MemoryEventBus, onLockChange, type EventBus } from './dashboard/events.ts';
 import { RedisEventBus } from './dashboard/redis-events.ts';
 import { EtagCache } from './dashboard/etag-cache.ts';
@@ -128,16 +129,29 @@ if (config.mode === 'setup') {
     onLockChange((change) => {
       publish(lockEvent(change));
     });
-    // The dashboard's reads are conditional requests: what did not change costs no rate limit.
+    // The dashboard's reads are cached with ETags (what did not change costs no rate limit), and
+    // each change the App hears of, on any replica, makes its repository's answers stale.
     const etags = new EtagCache();
+    const installations = new Map<number, Promise<InstallationGitHub>>();
+    bus.subscribe((event) => {
+      etags.invalidate(event.repository);
+    });
     dashboard = createDashboard({
       config: dashboardConfig,
       bus,
       appId: app.appId,
-      installation: async (id) => {
-        const octokit = await probot.auth(id);
-        etags.attach(octokit, id);
-        return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
+      // One Octokit per installation, kept: making one (Probot's plugins, its endpoint methods)
+      // costs more than a page's cached reads, and its auth hook renews the token when it expires.
+      installation: (id) => {
+        const known = installations.get(id);
+        if (known !== undefined) return known;
+        const made = probot.auth(id).then((octokit) => {
+          etags.attach(octokit, id);
+          return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
+        });
+        installations.set(id, made);
+        made.catch(() => installations.delete(id));
+        return made;
       },
       log,
     });

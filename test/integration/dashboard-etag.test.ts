@@ -1,6 +1,7 @@
 /**
  * The dashboard's reads as GitHub sees them, with the App run as `npm start` runs it: the first
- * page load reads in full, a second load of unchanged data makes only conditional requests,
+ * page load reads in full; a second load within GitHub's max-age reads nothing; once a webhook
+ * makes the repository's answers stale, a load of unchanged data makes only conditional requests,
  * every one answered 304 (free of the rate limit), and shows the same page; after a change the
  * changed read comes back in full with a new ETag and the page shows the change.
  */
@@ -98,45 +99,84 @@ afterAll(async () => {
   await stand.close();
 });
 
+/** GitHub's `check_run.completed` of Rollgate's own `rollgate / staging` run: a change the App hears of. */
+async function checkRunCompleted(): Promise<void> {
+  const example = stand.event('check_run', 'completed');
+  const status = await stand.send('check_run', {
+    ...example,
+    check_run: {
+      ...(example.check_run as object),
+      name: 'rollgate / staging',
+      app: { ...(example.check_run as { app: object }).app, id: stand.github.state.app.id },
+    },
+  });
+  expect(status).toBeLessThan(300);
+}
+
 describe("the dashboard's GitHub reads", () => {
-  test('a second load of unchanged data makes only conditional requests, all answered 304, and shows the same', async () => {
+  test("a second load within GitHub's max-age reads nothing; once stale, only conditional requests, all 304", async () => {
     const first = await load();
     expect(first.calls.length).toBeGreaterThanOrEqual(5);
     expect(first.calls.every((c) => c.method === 'GET' && c.status === 200)).toBe(true);
     expect(first.tables).toContain('v1.4.0');
     expect(first.tables).toMatch(/octocat \(since /);
 
+    // GitHub's answers say `Cache-Control: private, max-age=60`: reused as they are.
     const second = await load();
-    expect(paths(second.calls)).toEqual(paths(first.calls));
-    for (const call of second.calls) {
+    expect(second.calls).toEqual([]);
+    expect(second.tables).toBe(first.tables);
+
+    // A webhook about the repository makes its answers stale: each is asked for again, conditionally.
+    await checkRunCompleted();
+    const third = await load();
+    expect(paths(third.calls)).toEqual(paths(first.calls));
+    for (const call of third.calls) {
       expect(call.ifNoneMatch).toMatch(/^W\/"[0-9a-f]+"$/);
       expect(call.status).toBe(304);
     }
-    expect(second.tables).toBe(first.tables);
+    expect(third.tables).toBe(first.tables);
   });
 
   test('a change is read in full, with a new ETag, and shown', async () => {
+    const [owner = '', repo = ''] = REPOSITORY.split('/');
     const before = await load();
-    expect(before.calls.every((c) => c.status === 304)).toBe(true);
     await deploy('staging', 'v1.5.0');
+    const { data: deployments } = await octokit.rest.repos.listDeployments({ owner, repo, per_page: 1 });
+    const newest = deployments[0];
+    if (newest === undefined) throw new Error('no deployment');
+    const { data: statuses } = await octokit.rest.repos.listDeploymentStatuses({
+      owner,
+      repo,
+      deployment_id: newest.id,
+    });
+    const webhook = stand.event('deployment_status', 'created');
+    expect(
+      await stand.send('deployment_status', {
+        ...webhook,
+        deployment: newest,
+        deployment_status: statuses[0],
+      }),
+    ).toBeLessThan(300);
 
     const after = await load();
     const full = after.calls.filter((c) => c.status === 200);
-    // The deployments list changed (and the newest staging deployment's statuses are read anew).
-    expect(full.map((c) => c.operationId)).toContain('repos/list-deployments');
+    // The deployments list changed; the newest staging deployment's statuses are a first read.
+    const listed = full.find((c) => c.operationId === 'repos/list-deployments');
+    expect(listed?.ifNoneMatch).toBeDefined();
     expect(
       full.every((c) => c.ifNoneMatch !== undefined || c.operationId === 'repos/list-deployment-statuses'),
     ).toBe(true);
     expect(after.tables).toContain('v1.5.0');
     expect(after.tables).not.toBe(before.tables);
 
+    await checkRunCompleted();
     const again = await load();
+    expect(again.calls.length).toBeGreaterThan(0);
     expect(again.calls.every((c) => c.status === 304)).toBe(true);
     expect(again.tables).toBe(after.tables);
     // The tag sent now is the new one the changed answer carried.
-    const listTag = (calls: readonly RecordedCall[]) =>
-      calls.find((c) => c.operationId === 'repos/list-deployments')?.ifNoneMatch;
-    expect(listTag(again.calls)).toBeDefined();
-    expect(listTag(again.calls)).not.toBe(listTag(after.calls));
+    const listTag = again.calls.find((c) => c.operationId === 'repos/list-deployments')?.ifNoneMatch;
+    expect(listTag).toBeDefined();
+    expect(listTag).not.toBe(listed?.ifNoneMatch);
   });
 });

@@ -44,11 +44,13 @@ describe('GitHub API test server: conditional requests', () => {
     expect(await first.json()).toEqual([]);
     const before = remaining(first);
     expect(before).toBe(4999);
+    expect(first.headers.get('cache-control')).toBe('private, max-age=60, s-maxage=60');
 
     const again = await get('/repos/octo-org/web/deployments', { 'if-none-match': etag });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
     expect(again.headers.get('etag')).toBe(etag);
+    expect(again.headers.get('cache-control')).toBe('private, max-age=60, s-maxage=60');
     expect(remaining(again)).toBe(before);
     // Weak comparison: the strong form of the same tag matches too.
     expect((await get('/repos/octo-org/web/deployments', { 'if-none-match': etag.slice(2) })).status).toBe(
@@ -86,6 +88,7 @@ describe('GitHub API test server: conditional requests', () => {
     server.state.addRepository('octo-org/public-site', { files: { 'README.md': '# site\n' } });
     const first = await get('/repos/octo-org/public-site', {}, false);
     expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60');
     const etag = first.headers.get('etag') ?? '';
     const again = await get('/repos/octo-org/public-site', { 'if-none-match': etag }, false);
     expect(again.status).toBe(304);

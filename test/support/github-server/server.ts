@@ -470,6 +470,8 @@ function timeoutAnswer(): ApiAnswer {
  * requests if appropriate":
  * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate).
  * GitHub's JSON answers carry weak tags (`W/"…"`); `If-None-Match` compares weakly (RFC 9110 §13.1.2).
+ * Both answers say how long they may be reused as GitHub's do: `Cache-Control: private, max-age=60,
+ * s-maxage=60` for an authorized request, `public, …` otherwise, `Vary: Accept, Authorization, Cookie`.
  */
 function conditional(req: http.IncomingMessage, exchange: Exchange): Exchange {
   const { answer } = exchange;
@@ -479,18 +481,22 @@ function conditional(req: http.IncomingMessage, exchange: Exchange): Exchange {
     .update(`${answer.raw?.contentType ?? 'json'}\n${representation}`)
     .digest('hex')
     .slice(0, 32)}"`;
+  const caching = {
+    'cache-control': `${req.headers.authorization === undefined ? 'public' : 'private'}, max-age=60, s-maxage=60`,
+    vary: 'Accept, Authorization, Cookie',
+  };
   const header = req.headers['if-none-match'];
   const tags = typeof header === 'string' ? header.split(',').map((t) => t.trim().replace(/^W\//, '')) : [];
   const conditionalCall = typeof header === 'string' ? { ifNoneMatch: header } : {};
   if (tags.includes('*') || tags.includes(tag.replace(/^W\//, '')))
     return {
       ...exchange,
-      answer: { status: 304, headers: { ...pick(answer.headers, 'link'), etag: tag } },
+      answer: { status: 304, headers: { ...pick(answer.headers, 'link'), ...caching, etag: tag } },
       call: { ...exchange.call, ...conditionalCall, status: 304 },
     };
   return {
     ...exchange,
-    answer: { ...answer, headers: { ...answer.headers, etag: tag } },
+    answer: { ...answer, headers: { ...answer.headers, ...caching, etag: tag } },
     call: { ...exchange.call, ...conditionalCall },
   };
 }
