@@ -1,8 +1,7 @@
 /**
- * The dashboard's GitHub reads, cached per installation with ETags. Every page is still read
- * from GitHub, but a read GitHub answered before is sent as a conditional request
- * (`If-None-Match: <its ETag>`); when nothing changed GitHub answers `304 Not Modified` with no
- * body, and the cached answer is returned. "Making a conditional request does not count against
+ * The dashboard's GitHub reads, cached per installation with ETags. A read GitHub answered before
+ * is sent again as a conditional request (`If-None-Match: <its ETag>`); when nothing changed
+ * GitHub answers `304 Not Modified` with no body, and the cached answer is returned. "Making a conditional request does not count against
  * your primary rate limit if a 304 response is returned and the request was made while correctly
  * authorized with an Authorization header" (docs.github.com, REST API best practices, "Use
  * conditional requests if appropriate":
@@ -20,7 +19,8 @@
  * key is the installation, the `Accept` header and the whole URL (query included: pages and
  * filters are answers of their own). Octokit turns a 304 into a `RequestError` with status 304
  * (`@octokit/request`), which the hook turns back into the cached answer. Bounded in memory:
- * least recently used entries go first once the cached bodies pass `maxBytes`.
+ * least recently used entries go first once the cached bodies pass `maxBytes`. A cached answer is
+ * the same object for every caller: readers treat it as read-only (copy before sorting in place).
  */
 import type { Octokit } from '@octokit/core';
 
@@ -165,9 +165,15 @@ export class EtagCache {
     octokit.hook.wrap('request', async (request, options) => {
       const repository = repositoryOfRequest(options);
       if (options.method.toUpperCase() !== 'GET') {
-        // What this Octokit writes, its next reads of the repository must see.
-        if (repository !== undefined) this.invalidate(repository);
-        return request(options);
+        // What this Octokit writes, its next reads of the repository must see: stale before the
+        // write and again after it (a read meanwhile may have cached what was there before).
+        if (repository === undefined) return request(options);
+        this.invalidate(repository);
+        try {
+          return await request(options);
+        } finally {
+          this.invalidate(repository);
+        }
       }
       type Response = Awaited<ReturnType<typeof request>>;
       const key = `${installationId} ${requestKey(options)}`;
