@@ -11,7 +11,7 @@
 /* global Buffer, fetch, setTimeout */
 import { Octokit } from '@octokit/rest';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +28,9 @@ const percentile = (values, p) => {
 };
 const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const now = () => performance.timeOrigin + performance.now();
+/** A process's peak resident set (VmHWM) in MiB, from /proc. */
+const peakRssMiB = (pid) =>
+  Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 async function stand(extraEnv = {}) {
   const { startAppStand } = await import('../test/support/app-stand.ts');
@@ -174,6 +177,7 @@ async function render(runs) {
       throw new Error(`the overview shows ${rows} rows, expected ${seeded.environments}`);
     if (!page.includes('octocat (since')) throw new Error('the overview does not show the lock');
     const installationCalls = warmCalls.filter((c) => c.actor === 'rollgate[bot]');
+    const rss = s.pid === undefined ? undefined : peakRssMiB(s.pid);
     s.github.assertNoViolations();
     return {
       repositories: seeded.names.length,
@@ -191,6 +195,7 @@ async function render(runs) {
       pageBytes: Buffer.byteLength(page),
       pageGzipBytes: gzipSync(page).length,
       ownCode: ownCodeSize(page),
+      appPeakRssMiB: rss,
     };
   } finally {
     await s.close();

@@ -325,6 +325,11 @@ function renderDashboard(d) {
     `| overview of ${r.environments.toLocaleString('en')} environments, warm (median / p90) | ${r.warmMedianMs} / ${r.warmP90Ms} ms | ${r.pingMedianMs} ms | < 300 ms |`,
     `| the same, cold | ${r.coldMedianMs} ms | — | — |`,
     `| GitHub requests per load: cold / warm | ${r.githubCallsCold} / ${r.githubCallsWarm} | — | — |`,
+    ...(r.appPeakRssMiB === undefined
+      ? []
+      : [
+          `| App peak RSS, the cache of ${r.environments.toLocaleString('en')} environments' reads held | ${r.appPeakRssMiB} MiB | — | < 200 MB |`,
+        ]),
     ...liveRows,
     `| the page's own code and styles (inline script and style), gzip | ${kib(r.ownCode.gzipBytes)} (${kib(r.ownCode.bytes)} raw) | — | < 100 KiB |`,
     `| the whole overview page of ${r.environments.toLocaleString('en')} environments, gzip | ${kib(r.pageGzipBytes)} (${kib(r.pageBytes)} raw) | — | — |`,
