@@ -1,8 +1,9 @@
 /**
  * The dashboard across two App replicas (`npm start` twice) sharing one real `redis-server`, in
  * Debian's headless Chromium: a page open on replica A hears what replica B receives — a signed
- * `deployment_status` webhook, a lock taken by a `/lock` comment — within a second, without a
- * reload, and each event reaches a page once, also on the replica that received it.
+ * `deployment_status` webhook, Rollgate's own check run, a lock taken by a `/lock` comment — within
+ * a second, without a reload, and each event reaches a page once, also on the replica that
+ * received it.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
@@ -140,6 +141,34 @@ describe('the dashboard with two replicas sharing Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await counts(onA)).toEqual({ 'environment:staging': 1 });
     expect(await counts(onB)).toEqual({ 'environment:staging': 1 });
+  });
+
+  test("Rollgate's own check run, reported to replica B, marks the row on replica A", async () => {
+    const onA = await openOverview(stand.url, 'hubot');
+    const example = stand.event('check_run', 'completed');
+    const run = example.check_run as { app: object };
+    const check = (name: string, appId: number) => ({
+      ...example,
+      check_run: { ...run, name, status: 'completed', conclusion: 'failure', app: { ...run.app, id: appId } },
+    });
+    // Another App's run of the same name, and a run of another name, are not Rollgate's.
+    expect(
+      await stand.send('check_run', check('rollgate / staging', stand.github.state.app.id + 1), {
+        to: replicaB.url,
+      }),
+    ).toBeLessThan(300);
+    expect(
+      await stand.send('check_run', check('ci / staging', stand.github.state.app.id), { to: replicaB.url }),
+    ).toBeLessThan(300);
+    expect(
+      await stand.send('check_run', check('rollgate / staging', stand.github.state.app.id), {
+        to: replicaB.url,
+      }),
+    ).toBeLessThan(300);
+    await onA
+      .locator(`table[data-repo="${REPOSITORY}"] tr[data-env="staging"][data-check="failure"]`)
+      .waitFor({ timeout: 1_000 });
+    expect(await counts(onA)).toEqual({ 'check:staging': 1 });
   });
 
   test('a /lock comment handled by replica B updates the lock cell on replica A, and /unlock clears it', async () => {
