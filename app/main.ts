@@ -19,7 +19,10 @@ import { startWebhookServer, type WebhookServer } from './server/webhook-server.
 import { startSweeps } from './deferred/sweep.ts';
 import { readDashboardConfig, type DashboardConfig } from './dashboard/config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
-import { MemoryEventBus } from './dashboard/events.ts';
+import type { InstallationGitHub } from './dashboard/environments.ts';
+import { lockEvent, MemoryEventBus, onLockChange, type EventBus } from './dashboard/events.ts';
+import { RedisEventBus } from './dashboard/redis-events.ts';
+import { EtagCache } from './dashboard/etag-cache.ts';
 import type { GitRefsApi } from '../src/github/environment-refs.ts';
 import { now as clockNow } from './clock.ts';
 import rollgate from './index.ts';
@@ -111,23 +114,55 @@ if (config.mode === 'setup') {
     log.warn(
       "NODE_ENV=development and no WEBHOOK_SECRET: webhooks are verified with the public secret 'development'.",
     );
-  if (dashboardConfig !== undefined)
+  if (dashboardConfig !== undefined) {
+    // With REDIS_URL, a page connected to one replica hears webhooks received by any.
+    const bus: EventBus =
+      app.redisUrl === undefined ? new MemoryEventBus() : new RedisEventBus(app.redisUrl, { log });
+    const publish = (event: Parameters<EventBus['publish']>[0]): void => {
+      bus.publish(event).catch((error: unknown) => {
+        log.warn(
+          `dashboard: an event was not published: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    };
+    // Lock refs fire no webhook: the lock commands report their changes here.
+    onLockChange((change) => {
+      publish(lockEvent(change));
+    });
+    // The dashboard's reads are cached with ETags (what did not change costs no rate limit), and
+    // each change the App hears of, on any replica, makes its repository's answers stale.
+    const etags = new EtagCache();
+    const installations = new Map<number, Promise<InstallationGitHub>>();
+    bus.subscribe((event) => {
+      etags.invalidate(event.repository);
+    });
     dashboard = createDashboard({
       config: dashboardConfig,
-      bus: new MemoryEventBus(),
-      installation: async (id) => {
-        const octokit = await probot.auth(id);
-        return {
-          repos: octokit.rest.repos,
-          git: octokit.rest.git as unknown as GitRefsApi,
-          issues: octokit.rest.issues,
-          checks: octokit.rest.checks,
-          teams: octokit.rest.teams,
-          appId: app.appId,
-        };
+      bus,
+      appId: app.appId,
+      // One Octokit per installation, kept: making one (Probot's plugins, its endpoint methods)
+      // costs more than a page's cached reads, and its auth hook renews the token when it expires.
+      installation: (id) => {
+        const known = installations.get(id);
+        if (known !== undefined) return known;
+        const made = probot.auth(id).then((octokit) => {
+          etags.attach(octokit, id);
+          return {
+            repos: octokit.rest.repos,
+            git: octokit.rest.git as unknown as GitRefsApi,
+            issues: octokit.rest.issues,
+            checks: octokit.rest.checks,
+            teams: octokit.rest.teams,
+            appId: app.appId,
+          };
+        });
+        installations.set(id, made);
+        made.catch(() => installations.delete(id));
+        return made;
       },
       log,
     });
+  }
   const live = dashboard;
   server = await startWebhookServer({
     ...app,

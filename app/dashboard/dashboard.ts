@@ -19,7 +19,7 @@ import type { DashboardConfig } from './config.ts';
 import { isLoopback } from './config.ts';
 import { serveAsset } from './assets.ts';
 import { readEnvironmentRows, type InstallationGitHub } from './environments.ts';
-import { eventFromWebhook, type DashboardEvent, type EventBus } from './events.ts';
+import { eventFromWebhook, streamName, type DashboardEvent, type EventBus } from './events.ts';
 import { messagePage, overviewPage, repositoryPage, type RepositoryView } from './page.ts';
 import { cookie, open, readCookies, seal } from './session.ts';
 import { authorizeUrl, exchangeCode, SignInError } from './sign-in.ts';
@@ -44,6 +44,8 @@ const HEARTBEAT_MS = 25_000;
 export interface DashboardOptions {
   readonly config: DashboardConfig;
   readonly bus: EventBus;
+  /** The App's id: only its own `rollgate / <env>` check runs are pushed to pages. */
+  readonly appId?: number;
   /** The App's Octokit for an installation (Probot's `auth(id)`). */
   installation(installationId: number): Promise<InstallationGitHub>;
   /** The user's GitHub, for deciding what they may see; `userGitHub` over Octokit by default. */
@@ -282,7 +284,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     streams.add(res);
     const write = (event: DashboardEvent): void => {
       if (names.has(event.repository.toLowerCase()))
-        res.write(`event: environment\ndata: ${JSON.stringify(event)}\n\n`);
+        res.write(`event: ${streamName(event)}\ndata: ${JSON.stringify(event)}\n\n`);
     };
     const unsubscribe = bus.subscribe(write);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
@@ -382,7 +384,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   return {
     routes,
     notify(name, payload) {
-      const event = eventFromWebhook(name, payload);
+      const event = eventFromWebhook(name, payload, options.appId);
       if (event === undefined) return;
       bus.publish(event).catch((error: unknown) => {
         options.log.warn(

@@ -6,8 +6,8 @@
  * publishes what it receives and delivers what any replica published).
  */
 
-/** A change to one environment of one repository. */
-export interface DashboardEvent {
+/** A deployment, or a new status of one, in one environment of one repository. */
+export interface EnvironmentEvent {
   readonly kind: 'deployment' | 'deployment_status';
   /** `owner/repo` as GitHub spells it. */
   readonly repository: string;
@@ -19,6 +19,72 @@ export interface DashboardEvent {
   readonly state: string | undefined;
   readonly since: string;
   readonly by: string | undefined;
+}
+
+/** Rollgate's own check run `rollgate / <environment>` was created or moved (a gate, a deploy). */
+export interface CheckRunEvent {
+  readonly kind: 'check_run';
+  readonly repository: string;
+  readonly environment: string;
+  readonly sha: string;
+  /** `queued`, `in_progress`, `completed`, … */
+  readonly status: string;
+  /** Set once completed: `success`, `failure`, `cancelled`, … */
+  readonly conclusion: string | undefined;
+  readonly url: string | undefined;
+}
+
+/** An environment's lock was taken (`holder` set) or released (`holder` undefined). */
+export interface LockEvent {
+  readonly kind: 'lock';
+  readonly repository: string;
+  readonly environment: string;
+  readonly holder: string | undefined;
+  readonly since: string | undefined;
+}
+
+/** A change to one environment of one repository. */
+export type DashboardEvent = EnvironmentEvent | CheckRunEvent | LockEvent;
+
+/** The server-sent event name a page listens to for `event`. */
+export function streamName(event: DashboardEvent): 'environment' | 'check' | 'lock' {
+  if (event.kind === 'check_run') return 'check';
+  if (event.kind === 'lock') return 'lock';
+  return 'environment';
+}
+
+const optionalText = (value: unknown): boolean => value === undefined || typeof value === 'string';
+
+/**
+ * Whether `value` (read from another replica, through Redis) is a `DashboardEvent`. Replicas
+ * run the same code, but a message on a shared channel is still outside input.
+ */
+export function isDashboardEvent(value: unknown): value is DashboardEvent {
+  const e = record(value);
+  if (e === undefined || typeof e.repository !== 'string' || typeof e.environment !== 'string') return false;
+  switch (e.kind) {
+    case 'deployment':
+    case 'deployment_status':
+      return (
+        typeof e.deploymentId === 'number' &&
+        typeof e.sha === 'string' &&
+        typeof e.since === 'string' &&
+        optionalText(e.version) &&
+        optionalText(e.state) &&
+        optionalText(e.by)
+      );
+    case 'check_run':
+      return (
+        typeof e.sha === 'string' &&
+        typeof e.status === 'string' &&
+        optionalText(e.conclusion) &&
+        optionalText(e.url)
+      );
+    case 'lock':
+      return optionalText(e.holder) && optionalText(e.since);
+    default:
+      return false;
+  }
 }
 
 export interface EventBus {
@@ -69,12 +135,43 @@ function payloadOf(deployment: Record<string, unknown>): Record<string, unknown>
   }
 }
 
+/** The check run's name for an environment: `rollgate / <environment>` (see `app/handlers/pending-request.ts`). */
+const CHECK_RUN_PREFIX = 'rollgate / ';
+
 /**
- * The event a `deployment` or `deployment_status` webhook means for the dashboard, or undefined
- * for other webhooks and payloads without the fields it needs. The payload is GitHub's (its
- * signature was checked) but its shape is still checked here, field by field.
+ * The event a `check_run` webhook means: only Rollgate's own `rollgate / <env>` runs, made by
+ * this App (`appId`, when known: another App may name a run alike). GitHub sends `check_run`
+ * `created` and `completed` to Apps with the checks permission
+ * (https://docs.github.com/webhooks/webhook-events-and-payloads#check_run).
  */
-export function eventFromWebhook(name: string, payload: unknown): DashboardEvent | undefined {
+function checkRunEvent(body: Record<string, unknown> | undefined, appId: number | undefined) {
+  const repository = text(record(body?.repository)?.full_name);
+  const run = record(body?.check_run);
+  const name = text(run?.name);
+  const sha = text(run?.head_sha);
+  const status = text(run?.status);
+  if (repository === undefined || name === undefined || sha === undefined || status === undefined)
+    return undefined;
+  if (!name.startsWith(CHECK_RUN_PREFIX) || name.length === CHECK_RUN_PREFIX.length) return undefined;
+  if (appId !== undefined && record(run?.app)?.id !== appId) return undefined;
+  return {
+    kind: 'check_run',
+    repository,
+    environment: name.slice(CHECK_RUN_PREFIX.length),
+    sha,
+    status,
+    conclusion: text(run?.conclusion),
+    url: text(run?.html_url),
+  } satisfies CheckRunEvent;
+}
+
+/**
+ * The event a `deployment`, `deployment_status` or `check_run` webhook means for the dashboard,
+ * or undefined for other webhooks and payloads without the fields it needs. The payload is
+ * GitHub's (its signature was checked) but its shape is still checked here, field by field.
+ */
+export function eventFromWebhook(name: string, payload: unknown, appId?: number): DashboardEvent | undefined {
+  if (name === 'check_run') return checkRunEvent(record(payload), appId);
   if (name !== 'deployment' && name !== 'deployment_status') return undefined;
   const body = record(payload);
   const repository = text(record(body?.repository)?.full_name);
@@ -98,4 +195,38 @@ export function eventFromWebhook(name: string, payload: unknown): DashboardEvent
     since: text(status?.updated_at) ?? text(status?.created_at) ?? text(deployment.created_at) ?? '',
     by: text(fields.requester) ?? text(record(deployment.creator)?.login),
   };
+}
+
+/** A lock change as the lock commands report it. */
+export interface LockChange {
+  /** `owner/repo` */
+  readonly repository: string;
+  readonly environment: string;
+  readonly holder: string | undefined;
+  readonly since: string | undefined;
+}
+
+let lockListener: ((change: LockChange) => void) | undefined;
+
+/**
+ * Where lock changes go. A lock is a branch the App writes itself (`rollgate/lock/<env>`), and the
+ * App subscribes to no webhook about refs (`app/app.yml`), so the handlers that write locks say so
+ * here; the dashboard (when on) listens, and `undefined` stops listening.
+ */
+export function onLockChange(listener: ((change: LockChange) => void) | undefined): void {
+  lockListener = listener;
+}
+
+/** Called by the lock commands after GitHub holds the change; never throws. */
+export function lockChanged(change: LockChange): void {
+  try {
+    lockListener?.(change);
+  } catch {
+    // Telling open pages is a courtesy: the command's answer does not depend on it.
+  }
+}
+
+/** The event of a lock change. */
+export function lockEvent(change: LockChange): LockEvent {
+  return { kind: 'lock', ...change };
 }

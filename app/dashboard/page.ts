@@ -102,13 +102,12 @@ source.onopen = () => { live.dataset.live = 'open'; live.textContent = 'Live: up
 source.onerror = () => { live.dataset.live = 'retrying'; live.textContent = 'Reconnecting…'; };
 const same = (a, b) => a.toLowerCase() === b.toLowerCase();
 const time = (iso) => { const d = new Date(iso); return isNaN(d) ? '—' : d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; };
-source.addEventListener('environment', (message) => {
-  const e = JSON.parse(message.data);
+const rowOf = (e, create) => {
   const table = [...document.querySelectorAll('table[data-repo]')].find((t) => same(t.dataset.repo, e.repository));
-  if (!table) return;
+  if (!table) return undefined;
   const body = table.tBodies[0];
   let tr = [...body.rows].find((r) => r.dataset.env !== undefined && same(r.dataset.env, e.environment));
-  if (!tr) {
+  if (!tr && create) {
     [...body.rows].filter((r) => r.dataset.env === undefined).forEach((r) => r.remove());
     tr = body.insertRow();
     tr.dataset.env = e.environment;
@@ -116,19 +115,39 @@ source.addEventListener('environment', (message) => {
     const th = document.createElement('th');
     th.scope = 'row';
     th.dataset.field = 'environment';
+    th.textContent = e.environment;
     tr.append(th);
     for (const field of ['version', 'sha', 'state', 'since', 'by', 'lock']) tr.insertCell().dataset.field = field;
     tr.cells[6].textContent = '—';
   }
+  return tr;
+};
+const cell = (tr, field, value) => { const c = tr.querySelector('[data-field="' + field + '"]'); if (c) c.textContent = value; };
+source.addEventListener('lock', (message) => {
+  const e = JSON.parse(message.data);
+  const tr = rowOf(e, true);
+  if (!tr) return;
+  cell(tr, 'lock', e.holder === undefined ? '—' : e.holder + ' (since ' + time(e.since) + ')');
+  tr.dataset.updated = 'live';
+});
+source.addEventListener('check', (message) => {
+  const e = JSON.parse(message.data);
+  const tr = rowOf(e, false);
+  if (!tr) return;
+  tr.dataset.check = e.conclusion ?? e.status;
+  cell(tr, 'gate', e.conclusion ?? e.status.replace('_', ' '));
+});
+source.addEventListener('environment', (message) => {
+  const e = JSON.parse(message.data);
+  const tr = rowOf(e, true);
+  if (!tr) return;
   if (Number(tr.dataset.deployment) > e.deploymentId) return;
   tr.dataset.deployment = String(e.deploymentId);
-  const set = (field, value) => { tr.querySelector('[data-field="' + field + '"]').textContent = value; };
-  set('environment', e.environment);
-  set('version', e.version ?? '—');
-  set('sha', e.sha.slice(0, 7));
-  set('state', e.state ?? 'created');
-  set('since', time(e.since));
-  set('by', e.by ?? '—');
+  cell(tr, 'version', e.version ?? '—');
+  cell(tr, 'sha', e.sha.slice(0, 7));
+  cell(tr, 'state', e.state ?? 'created');
+  cell(tr, 'since', time(e.since));
+  cell(tr, 'by', e.by ?? '—');
   tr.dataset.updated = 'live';
 });
 `;

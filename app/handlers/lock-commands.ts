@@ -1,6 +1,7 @@
 import type { Command } from '../commands/parse.ts';
 import { decideLock, decideUnlock, lockTakenAnswer } from '../decisions/lock.ts';
 import { code, mention } from '../../src/github/markdown.ts';
+import { lockChanged } from '../dashboard/events.ts';
 import { isAdmin } from '../permissions.ts';
 import { dropLock, dropMarker, readLock, takeLock, type LockHolder } from './environment-state.ts';
 import { reconciledWrite } from './reconciled-write.ts';
@@ -37,6 +38,13 @@ export async function lockCommand(
     const answer = lockTakenAnswer(command.environment, taken, run.user);
     return { ok: answer.kind === 'done', message: 'message' in answer ? answer.message : '' };
   }
+  // Open dashboards learn of it now: no webhook tells them of a lock ref.
+  lockChanged({
+    repository: `${run.io.repo.owner}/${run.io.repo.repo}`,
+    environment: command.environment,
+    holder: holder.holder,
+    since: holder.since,
+  });
   return {
     ok: true,
     message: `🔒 ${code(command.environment)} is locked for ${mention(run.user)}${command.reason ? `: ${code(command.reason)}` : ''}. Deploys by anyone else are refused until \`/unlock ${command.environment}\`.`,
@@ -61,7 +69,14 @@ export async function unlockCommand(
   });
   if (decision.kind !== 'drop') return { ok: decision.kind === 'done', message: decision.message };
   // Deleting a ref is idempotent (a ref already gone is fine), so a lost answer needs no reconciling.
-  if (decision.ref === 'lock') await dropLock(run.io.git, run.io.repo, command.environment);
-  else await dropMarker(run.io.git, run.io.repo, command.environment);
+  if (decision.ref === 'lock') {
+    await dropLock(run.io.git, run.io.repo, command.environment);
+    lockChanged({
+      repository: `${run.io.repo.owner}/${run.io.repo.repo}`,
+      environment: command.environment,
+      holder: undefined,
+      since: undefined,
+    });
+  } else await dropMarker(run.io.git, run.io.repo, command.environment);
   return { ok: true, message: decision.message };
 }

@@ -1,6 +1,6 @@
 /**
- * One connection to Redis speaking RESP2 (https://redis.io/docs/latest/develop/reference/protocol-spec/),
- * enough for the budget's EVAL calls. Probot loads ioredis only through `npx` at run time, which a
+ * Connections to Redis speaking RESP2 (https://redis.io/docs/latest/develop/reference/protocol-spec/),
+ * enough for the budget's EVAL calls, the leases and the dashboard's pub/sub. Probot loads ioredis only through `npx` at run time, which a
  * server without registry access cannot do, so the App speaks the protocol itself: commands are
  * arrays of bulk strings, replies are parsed as they arrive, in order.
  */
@@ -61,6 +61,21 @@ function encode(args: readonly (string | number)[]): string {
   return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${String(a)}\r\n`).join('')}`;
 }
 
+function redisUrl(url: string): URL {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'redis:')
+    throw new Error(`REDIS_URL must be a redis:// URL, got '${parsed.protocol}'`);
+  return parsed;
+}
+
+/** The AUTH command of a URL's user and password, if it has a password. */
+function authCommand(url: URL): string[] | undefined {
+  const password = decodeURIComponent(url.password);
+  const user = decodeURIComponent(url.username);
+  if (password === '') return undefined;
+  return user === '' ? ['AUTH', password] : ['AUTH', user, password];
+}
+
 /** A lazily (re)connecting Redis client for `redis://[user:password@]host:port[/db]` URLs. */
 export class RedisConnection {
   readonly #url: URL;
@@ -70,9 +85,7 @@ export class RedisConnection {
   readonly #pending: Pending[] = [];
 
   constructor(url: string) {
-    this.#url = new URL(url);
-    if (this.#url.protocol !== 'redis:')
-      throw new Error(`REDIS_URL must be a redis:// URL, got '${this.#url.protocol}'`);
+    this.#url = redisUrl(url);
   }
 
   /** Sends one command; rejects with `RedisReplyError` on an error reply or a lost connection. */
@@ -126,9 +139,8 @@ export class RedisConnection {
       socket.once('connect', resolve);
       socket.once('error', reject);
     }).then(async () => {
-      const password = decodeURIComponent(this.#url.password);
-      const user = decodeURIComponent(this.#url.username);
-      if (password !== '') await this.#send(user === '' ? ['AUTH', password] : ['AUTH', user, password]);
+      const auth = authCommand(this.#url);
+      if (auth !== undefined) await this.#send(auth);
       const db = this.#url.pathname.replace(/^\//, '');
       if (db !== '') await this.#send(['SELECT', db]);
     });
@@ -155,5 +167,115 @@ export class RedisConnection {
 
   #failPending(error: Error): void {
     for (const pending of this.#pending.splice(0)) pending.reject(error);
+  }
+}
+
+export interface SubscriberEvents {
+  /** A message published to one of the channels. */
+  message(channel: string, payload: string): void;
+  /** Subscribed (again, after a lost connection): messages flow from now on. */
+  up(): void;
+  /** The connection failed or was lost; it is tried again after a growing pause. */
+  down(error: Error): void;
+}
+
+/** The first pause before connecting again, doubled on each failure up to the last. */
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_MAX_MS = 2_000;
+
+/**
+ * A connection in subscribe mode (RESP2 pub/sub: after SUBSCRIBE the connection carries only
+ * `subscribe` confirmations and `message` pushes, three-element arrays, so it cannot share the
+ * request/reply connection above). It connects at once, and again after any loss — a restarted
+ * Redis, a dropped socket — subscribing anew each time, until `close`. Messages published while
+ * it was not subscribed are not delivered: pub/sub keeps nothing.
+ */
+export class RedisSubscriber {
+  readonly #url: URL;
+  readonly #channels: readonly string[];
+  readonly #events: SubscriberEvents;
+  #socket: net.Socket | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #pauseMs = RECONNECT_FIRST_MS;
+  #closed = false;
+
+  constructor(url: string, channels: readonly string[], events: SubscriberEvents) {
+    this.#url = redisUrl(url);
+    this.#channels = channels;
+    this.#events = events;
+    this.#connect();
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket === undefined || socket.destroyed) return Promise.resolve();
+    return new Promise((closed) => {
+      socket.once('close', () => {
+        closed();
+      });
+      socket.end();
+    });
+  }
+
+  #connect(): void {
+    const port = Number(this.#url.port || 6379);
+    const host = this.#url.hostname || '127.0.0.1';
+    const socket = net.connect({ host, port });
+    socket.setNoDelay(true);
+    this.#socket = socket;
+    let buffer: Buffer = Buffer.alloc(0);
+    let failure: Error | undefined;
+    let subscribed = 0;
+    socket.once('connect', () => {
+      const auth = authCommand(this.#url);
+      socket.write(`${auth === undefined ? '' : encode(auth)}${encode(['SUBSCRIBE', ...this.#channels])}`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      let offset = 0;
+      for (;;) {
+        let parsed;
+        try {
+          parsed = parseReply(buffer, offset);
+        } catch (error) {
+          failure = error instanceof Error ? error : new RedisReplyError(String(error));
+          socket.destroy();
+          return;
+        }
+        if (parsed === undefined) break;
+        offset = parsed.next;
+        const reply = parsed.value;
+        if (reply instanceof RedisReplyError) {
+          // AUTH or SUBSCRIBE refused: say why, and try again later (the password may be fixed).
+          failure = reply;
+          socket.destroy();
+          return;
+        }
+        if (!Array.isArray(reply)) continue; // AUTH's +OK
+        const [kind, channel, payload] = reply;
+        if (kind === 'subscribe' && ++subscribed === this.#channels.length) {
+          this.#pauseMs = RECONNECT_FIRST_MS;
+          this.#events.up();
+        } else if (kind === 'message' && typeof channel === 'string' && typeof payload === 'string')
+          this.#events.message(channel, payload);
+      }
+      buffer = buffer.subarray(offset);
+    });
+    socket.on('error', (error) => {
+      failure ??= error;
+    });
+    socket.on('close', () => {
+      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#closed) return;
+      this.#events.down(failure ?? new RedisReplyError(`the connection to Redis at ${host}:${port} closed`));
+      this.#timer = setTimeout(() => {
+        this.#connect();
+      }, this.#pauseMs);
+      this.#timer.unref();
+      this.#pauseMs = Math.min(this.#pauseMs * 2, RECONNECT_MAX_MS);
+    });
   }
 }

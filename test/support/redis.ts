@@ -8,11 +8,13 @@ import { closedPort } from './http-target.ts';
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>`, the App's `REDIS_URL`. */
   readonly url: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const port = await closedPort();
+/** `port`: a chosen one (to start Redis again where a stopped one was); a free one by default. */
+export async function startRedis(options: { port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? (await closedPort());
   const redis = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -38,6 +40,7 @@ export async function startRedis(): Promise<RedisServer> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     async close() {
       if (redis.exitCode === null && redis.signalCode === null) redis.kill('SIGTERM');
       await exited;

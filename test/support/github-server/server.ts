@@ -7,6 +7,7 @@
  * (`GHE_HOST`, with `GHE_PROTOCOL=http`: the `/api/v3` prefix is accepted). The same port is the web
  * host too, for the OAuth web flow (`/login/oauth/*`, see `oauth.ts`), as on GitHub Enterprise Server.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -86,6 +87,8 @@ export interface RecordedCall {
   readonly actor: string;
   /** Set when the call was carried out but its answer was lost as planned with `loseAnswer`. */
   readonly lostAnswer?: LostAnswer;
+  /** The request's `If-None-Match`, when it was a conditional request. */
+  readonly ifNoneMatch?: string;
 }
 
 export type ViolationKind = 'request' | 'response' | 'unknown-route' | 'not-implemented';
@@ -151,6 +154,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const violations: Violation[] = [];
   const faults = new FaultPlan();
   const links = state.links;
+  const quota = new RateLimitQuota();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -181,7 +185,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
             status,
             problems: done.problems,
           });
-        send(res, done.answer, state.now());
+        send(res, done.answer, state.now(), quota.peek('anonymous'));
         return;
       }
       const held = faults.takeHold(operationOf(req) ?? '');
@@ -196,7 +200,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     });
   });
   const answer = (req: http.IncomingMessage, res: http.ServerResponse, text: string): void => {
-    const exchange = serve(req, text, { state, faults, links });
+    const exchange = conditional(req, serve(req, text, { state, faults, links }));
+    const rate = quota.spend(exchange, req.headers.authorization !== undefined);
     const { operationId, call } = exchange.call;
     const lost =
       operationId === undefined || call === undefined ? undefined : faults.takeLoss(operationId, call);
@@ -213,12 +218,12 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     );
     if (exchange.violation) violations.push(exchange.violation);
     if (lost === 'socket' || after?.kind === 'lost') res.socket?.destroy();
-    else if (lost === 502) send(res, badGateway, state.now());
+    else if (lost === 502) send(res, badGateway, state.now(), rate);
     else if (after?.kind === 'timeout')
       setTimeout(() => {
-        send(res, timeoutAnswer(), state.now());
+        send(res, timeoutAnswer(), state.now(), rate);
       }, after.delayMs);
-    else send(res, exchange.answer, state.now());
+    else send(res, exchange.answer, state.now(), rate);
   };
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const { port } = server.address() as AddressInfo;
@@ -461,15 +466,94 @@ function timeoutAnswer(): ApiAnswer {
   };
 }
 
+/**
+ * GitHub's conditional requests: a successful GET's answer carries an `ETag` (a hash of what it
+ * returns), and a GET whose `If-None-Match` names that tag is answered `304 Not Modified` with no
+ * body. "Most endpoints return an etag header … If the data has not changed, you will receive a
+ * 304 Not Modified response. Making a conditional request does not count against your primary
+ * rate limit if a 304 response is returned and the request was made while correctly authorized
+ * with an Authorization header." (docs.github.com, REST API best practices, "Use conditional
+ * requests if appropriate":
+ * https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate).
+ * GitHub's JSON answers carry weak tags (`W/"…"`); `If-None-Match` compares weakly (RFC 9110 §13.1.2).
+ * Both answers say how long they may be reused as GitHub's do: `Cache-Control: private, max-age=60,
+ * s-maxage=60` for an authorized request, `public, …` otherwise, `Vary: Accept, Authorization, Cookie`.
+ */
+function conditional(req: http.IncomingMessage, exchange: Exchange): Exchange {
+  const { answer } = exchange;
+  if (exchange.call.method !== 'GET' || answer.status !== 200) return exchange;
+  const representation = answer.raw ? answer.raw.text : JSON.stringify(answer.body ?? null);
+  const tag = `W/"${createHash('sha256')
+    .update(`${answer.raw?.contentType ?? 'json'}\n${representation}`)
+    .digest('hex')
+    .slice(0, 32)}"`;
+  const caching = {
+    'cache-control': `${req.headers.authorization === undefined ? 'public' : 'private'}, max-age=60, s-maxage=60`,
+    vary: 'Accept, Authorization, Cookie',
+  };
+  const header = req.headers['if-none-match'];
+  const tags = typeof header === 'string' ? header.split(',').map((t) => t.trim().replace(/^W\//, '')) : [];
+  const conditionalCall = typeof header === 'string' ? { ifNoneMatch: header } : {};
+  if (tags.includes('*') || tags.includes(tag.replace(/^W\//, '')))
+    return {
+      ...exchange,
+      answer: { status: 304, headers: { ...pick(answer.headers, 'link'), ...caching, etag: tag } },
+      call: { ...exchange.call, ...conditionalCall, status: 304 },
+    };
+  return {
+    ...exchange,
+    answer: { ...answer, headers: { ...answer.headers, ...caching, etag: tag } },
+    call: { ...exchange.call, ...conditionalCall },
+  };
+}
+
+function pick(headers: Readonly<Record<string, string>> | undefined, name: string): Record<string, string> {
+  const value = headers?.[name];
+  return value === undefined ? {} : { [name]: value };
+}
+
+/** What the rate-limit headers of one answer say. */
+interface RateCount {
+  readonly used: number;
+  readonly resetAt: number;
+}
+
+const HOURLY_QUOTA = 5000;
+
+/**
+ * The primary rate limit's counter per subject (an installation, a user, anonymous callers), as
+ * GitHub reports it in `x-ratelimit-*`: every request counts, except a 304 to an authorized
+ * conditional request (see `conditional`). It counts and reports; it refuses nothing (the fault
+ * plan's `rateLimit` failures model a spent quota).
+ */
+class RateLimitQuota {
+  readonly #used = new Map<string, RateCount>();
+
+  spend(exchange: Exchange, authorized: boolean): RateCount {
+    const subject = exchange.call.actor;
+    const free = exchange.answer.status === 304 && authorized;
+    const current = this.peek(subject);
+    const next = free ? current : { ...current, used: current.used + 1 };
+    this.#used.set(subject, next);
+    return next;
+  }
+
+  peek(subject: string): RateCount {
+    const now = Date.now();
+    const current = this.#used.get(subject);
+    return current === undefined || current.resetAt <= now ? { used: 0, resetAt: now + 3_600_000 } : current;
+  }
+}
+
 /** GitHub's response headers that clients read: rate-limit counters, request id, API version. */
-function send(res: http.ServerResponse, answer: ApiAnswer, now: Date): void {
+function send(res: http.ServerResponse, answer: ApiAnswer, now: Date, rate: RateCount): void {
   const headers: Record<string, string> = {
     'x-github-api-version-selected': '2022-11-28',
     'x-github-request-id': `ROLLGATE:${process.hrtime.bigint().toString(16).toUpperCase()}`,
-    'x-ratelimit-limit': '5000',
-    'x-ratelimit-remaining': '4999',
-    'x-ratelimit-used': '1',
-    'x-ratelimit-reset': String(Math.ceil(now.getTime() / 1000) + 3600),
+    'x-ratelimit-limit': String(HOURLY_QUOTA),
+    'x-ratelimit-remaining': String(Math.max(0, HOURLY_QUOTA - rate.used)),
+    'x-ratelimit-used': String(rate.used),
+    'x-ratelimit-reset': String(Math.ceil(Math.max(rate.resetAt, now.getTime()) / 1000)),
     'x-ratelimit-resource': 'core',
   };
   if (answer.raw) headers['content-type'] = answer.raw.contentType;
