@@ -119,6 +119,14 @@ if (config.mode === 'setup') {
         const octokit = await probot.auth(id);
         return { repos: octokit.rest.repos, git: octokit.rest.git as unknown as GitRefsApi };
       },
+      // Actions run the comment commands' handlers with the installation's token, as webhooks do.
+      actions: {
+        io: async (id, repo) => {
+          const octokit = await probot.auth(id);
+          const git = octokit.rest.git as unknown as GitRefsApi;
+          return { octokit, git, repo: { ...repo }, appId: app.appId, log: probot.log };
+        },
+      },
       log,
     });
   const live = dashboard;

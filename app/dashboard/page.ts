@@ -23,6 +23,15 @@ export interface RepositoryView {
   readonly error?: string;
 }
 
+/**
+ * What a repository's page adds when the user may act (app/dashboard/action-forms.ts): a cell of
+ * forms in each row, and the last action's result above the table. Both are HTML, escaped by it.
+ */
+export interface RepositoryExtras {
+  readonly notice?: string;
+  readonly rowActions?: (row: EnvironmentRow) => string;
+}
+
 /** `2026-12-02T03:51:16Z` → `2026-12-02 03:51 UTC`. */
 export function shortTime(iso: string | undefined): string {
   if (iso === undefined || !Number.isFinite(Date.parse(iso))) return '—';
@@ -31,7 +40,7 @@ export function shortTime(iso: string | undefined): string {
 
 const dash = (value: string | undefined): string => escapeHtml(value ?? '—');
 
-function row(r: EnvironmentRow): string {
+function row(r: EnvironmentRow, extras?: RepositoryExtras): string {
   const lock = r.lock === undefined ? '—' : `${escapeHtml(r.lock.holder)} (since ${shortTime(r.lock.since)})`;
   return `<tr data-env="${escapeHtml(r.environment)}" data-deployment="${r.deploymentId ?? 0}">
 <th scope="row" data-field="environment">${escapeHtml(r.environment)}</th>
@@ -40,23 +49,23 @@ function row(r: EnvironmentRow): string {
 <td data-field="state"><span class="state">${r.deploymentId === undefined ? '—' : escapeHtml(r.state ?? 'created')}</span></td>
 <td data-field="since">${r.since === undefined ? '—' : `<time datetime="${escapeHtml(r.since)}">${shortTime(r.since)}</time>`}</td>
 <td data-field="by">${dash(r.by)}</td>
-<td data-field="lock">${lock}</td>
+<td data-field="lock">${lock}</td>${extras?.rowActions === undefined ? '' : `\n<td data-field="actions">${extras.rowActions(r)}</td>`}
 </tr>`;
 }
 
-function repositoryTable(view: RepositoryView): string {
+function repositoryTable(view: RepositoryView, extras?: RepositoryExtras): string {
   const link = `<a href="/dashboard/${view.fullName.split('/').map(encodeURIComponent).join('/')}">${escapeHtml(view.fullName)}</a>`;
   if (view.error !== undefined)
     return `<section><h2>${link}</h2><p class="error">${escapeHtml(view.error)}</p></section>`;
   const body =
     view.rows.length === 0
       ? '<tr><td colspan="7">No environment and no deployment yet.</td></tr>'
-      : view.rows.map(row).join('\n');
+      : view.rows.map((r) => row(r, extras)).join('\n');
   return `<section>
 <h2>${link}</h2>
 <table data-repo="${escapeHtml(view.fullName)}">
 <caption>Environments of ${escapeHtml(view.fullName)}</caption>
-<thead><tr><th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Commit</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col">By</th><th scope="col">Lock</th></tr></thead>
+<thead><tr><th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Commit</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col">By</th><th scope="col">Lock</th>${extras?.rowActions === undefined ? '' : '<th scope="col">Actions</th>'}</tr></thead>
 <tbody>
 ${body}
 </tbody>
@@ -140,16 +149,16 @@ export function overviewPage(nonce: string, repositories: readonly RepositoryVie
   const content =
     repositories.length === 0
       ? '<p>No repository to show: the App is installed on none that you can access.</p>'
-      : repositories.map(repositoryTable).join('\n');
+      : repositories.map((r) => repositoryTable(r)).join('\n');
   return page('Rollgate — environments', nonce, content, true);
 }
 
 /** One repository's page. */
-export function repositoryPage(nonce: string, repository: RepositoryView): string {
+export function repositoryPage(nonce: string, repository: RepositoryView, extras?: RepositoryExtras): string {
   return page(
     `Rollgate — ${repository.fullName}`,
     nonce,
-    `<p><a href="/dashboard">All repositories</a></p>\n${repositoryTable(repository)}`,
+    `<p><a href="/dashboard">All repositories</a></p>\n${extras?.notice ?? ''}${repositoryTable(repository, extras)}`,
     true,
   );
 }
