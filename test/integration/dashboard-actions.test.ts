@@ -267,6 +267,10 @@ describe('actions from the dashboard', () => {
     const record = JSON.parse(commit.message.split('\n\n').slice(1).join('\n\n')) as Record<string, unknown>;
     expect(record).toMatchObject({ holder: 'octocat', reason: 'db migration', via: 'dashboard' });
     expect(record.pullRequest).toBeUndefined();
+    // The audit trail's log line: who did what, from the dashboard.
+    expect(stand.log()).toMatch(
+      /"dashboard":\{"action":\d+,"command":"\/lock staging db migration","user":"octocat","repository":"octo-org\/hello-service","ok":true\}/,
+    );
     expect(
       ((await page.locator('tr[data-env="staging"] [data-field="lock"]').textContent()) ?? '').trim(),
     ).toMatch(/^octocat \(since /);
@@ -445,5 +449,57 @@ describe('actions from the dashboard', () => {
     );
     expect(await deploymentsOf('staging')).toHaveLength(1);
     await finish(once[0]?.id ?? 0);
+  }, 60_000);
+});
+
+describe('actions whose answer GitHub lost', () => {
+  test('a Deployment GitHub made without answering is found again, not made twice', async () => {
+    const before = (await deploymentsOf('staging')).length;
+    const page = await signIn('octocat');
+    const form = await formOf(page, 'staging', 'deploy');
+    await form.locator('input[name="ref"]').fill('main');
+    await form.locator('input[name="version"]').fill('v3.1.0');
+    stand.github.loseAnswer('repos/create-deployment');
+    const result = await submit(page, form.locator('button'));
+    expect(result.ok).toBe('true');
+    expect(result.text).toMatch(/Deploying v3\.1\.0 .* to staging for @octocat: Deployment #\d+ created/);
+    const after = await deploymentsOf('staging');
+    expect(after).toHaveLength(before + 1);
+    expect(after[0]?.payload).toMatchObject({ version: 'v3.1.0', via: 'dashboard' });
+    // GitHub made it once and its answer was lost; the App looked for it instead of asking again.
+    const asked = stand.github
+      .callsTo('repos/create-deployment')
+      .filter((c) => (c.body as { payload?: { version?: string } }).payload?.version === 'v3.1.0');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.lostAnswer).toBeDefined();
+    await finish(after[0]?.id ?? 0);
+  }, 60_000);
+
+  test('an approval whose reply GitHub posted without answering is recorded once and deploys once', async () => {
+    const pull = newPullRequest('feature/lost-reply');
+    const { commentId } = await stand.comment('/deploy canary', { user: 'octocat', pullNumber: pull.number });
+    await settled(stand, commentId);
+    const thread = async () =>
+      (await octokit.rest.issues.listComments({ ...repo, issue_number: pull.number, per_page: 100 })).data;
+    const before = (await thread()).length;
+
+    const page = await signIn('monalisa');
+    const form = await formOf(page, 'canary', 'verdict');
+    await form.locator('input[name="pull"]').fill(String(pull.number));
+    stand.github.loseAnswer('issues/create-comment');
+    const result = await submit(page, form.locator('button[value="approve"]'));
+    expect(result.ok).toBe('true');
+    expect(result.text).toMatch(/Approval of canary recorded\. Deploying/);
+    const replies = (await thread())
+      .slice(before)
+      .filter((c) => c.body?.includes('from the Rollgate dashboard'));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.body).not.toContain('rollgate:provisional');
+    expect(
+      stand.github.callsTo('issues/create-comment').filter((c) => c.lostAnswer !== undefined),
+    ).toHaveLength(1);
+    const deployed = await deploymentsOf('canary');
+    expect(deployed).toHaveLength(1);
+    expect(deployed[0]).toMatchObject({ sha: pull.sha });
   }, 60_000);
 });
