@@ -14,6 +14,7 @@ import { csrfTokenMatches, sourceProblem } from './csrf.ts';
 import type { GitHubIo } from '../handlers/github-io.ts';
 import { cookie, open, readCookies, seal } from './session.ts';
 import { findVisible, type VisibleRepository } from './visible-repositories.ts';
+import { describeError } from '../../src/errors.ts';
 import { cleanValue } from '../../src/github/markdown.ts';
 
 /** What the App gives the dashboard to act with. */
@@ -127,23 +128,7 @@ export async function postAction(request: ActionRequest): Promise<void> {
     request.refuse(404, 'Not found', 'There is no repository of that name that you can access.');
     return;
   }
-  const parsed = parseActionForm(form);
-  let result: ActionResult;
-  if (!parsed.ok) {
-    result = {
-      ok: false,
-      message: `The form was not sent on to GitHub: ${parsed.problem}. Correct it and send it again.`,
-    };
-  } else {
-    const login = await (request.ports.login ?? ((token: string) => loginOf(request.apiUrl, token)))(
-      session.token,
-    );
-    const io = await request.ports.io(repository.installationId, {
-      owner: repository.owner,
-      repo: repository.repo,
-    });
-    result = await carryOutAction({ io, login }, parsed.action);
-  }
+  const result = await answer(request, session.token, repository, parseActionForm(form));
   const sealed = seal(
     request.sessionKey,
     RESULT_COOKIE,
@@ -164,6 +149,38 @@ export async function postAction(request: ActionRequest): Promise<void> {
       ],
     })
     .end();
+}
+
+/** Carries a parsed action out for the user of `token`, or says why it was not. */
+async function answer(
+  request: ActionRequest,
+  token: string,
+  repository: VisibleRepository,
+  parsed: ReturnType<typeof parseActionForm>,
+): Promise<ActionResult> {
+  if (!parsed.ok)
+    return {
+      ok: false,
+      message: `The form was not sent on to GitHub: ${parsed.problem}. Correct it and send it again.`,
+    };
+  const login = request.ports.login ?? ((user: string) => loginOf(request.apiUrl, user));
+  let context;
+  try {
+    context = {
+      login: await login(token),
+      io: await request.ports.io(repository.installationId, {
+        owner: repository.owner,
+        repo: repository.repo,
+      }),
+    };
+  } catch (error) {
+    // Nothing was asked of the repository yet: the action can simply be sent again.
+    return {
+      ok: false,
+      message: `Rollgate could not reach GitHub to act for you (${describeError(error)}), so nothing was done. Send the form again in a minute; if GitHub refuses your sign-in, sign in again.`,
+    };
+  }
+  return carryOutAction(context, parsed.action);
 }
 
 function single(value: string | string[] | undefined): string | undefined {

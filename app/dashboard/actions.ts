@@ -361,8 +361,9 @@ async function deployRef(
 const DASHBOARD_MARKER = '<!-- rollgate:dashboard';
 const PROVISIONAL = '<!-- rollgate:provisional -->';
 
-function replyMarker(id: number): string {
-  return `${DASHBOARD_MARKER} ${hiddenJson({ action: id })} -->`;
+/** The reply's key: the form's id and its user, so nobody else's reply is ever taken for one's own. */
+function replyMarker(id: number, login: string): string {
+  return `${DASHBOARD_MARKER} ${hiddenJson({ action: id, by: login.toLowerCase() })} -->`;
 }
 
 interface DashboardReply {
@@ -376,13 +377,14 @@ async function findDashboardReply(
   io: GitHubIo,
   pull: number,
   id: number,
+  login: string,
 ): Promise<DashboardReply | undefined> {
   const comments = await io.octokit.paginate(io.octokit.rest.issues.listComments, {
     ...io.repo,
     issue_number: pull,
     per_page: 100,
   });
-  const marker = replyMarker(id);
+  const marker = replyMarker(id, login);
   const found = comments.find((c) => byThisApp(io, c.performed_via_github_app) && c.body?.includes(marker));
   return found === undefined
     ? undefined
@@ -413,7 +415,7 @@ async function verdictOnPull(
       message: `There is no pull request #${pullNumber} in this repository. Give the number of the pull request where the \`/deploy\` waits.`,
     };
   }
-  const earlier = await findDashboardReply(io, pull.number, action.id);
+  const earlier = await findDashboardReply(io, pull.number, action.id, login);
   if (earlier !== undefined && !earlier.provisional)
     return {
       ok: true,
@@ -423,7 +425,7 @@ async function verdictOnPull(
   let reply = earlier;
   const said = `${mention(login)} from the Rollgate dashboard, as ${code(renderCommand(command))}:`;
   const body = (message: string, records: string | undefined, flag?: string): string => {
-    const tail = `\n\n${replyMarker(action.id)}${flag === undefined ? '' : `\n${flag}`}${records === undefined ? '' : `\n${records}`}`;
+    const tail = `\n\n${replyMarker(action.id, login)}${flag === undefined ? '' : `\n${flag}`}${records === undefined ? '' : `\n${records}`}`;
     return `${capBody(`${said} ${message}`, COMMENT_LIMIT - tail.length)}${tail}`;
   };
   const post = async (text: string): Promise<DashboardReply> =>
@@ -436,7 +438,7 @@ async function verdictOnPull(
         });
         return { id: data.id, url: data.html_url, provisional: text.includes(PROVISIONAL) };
       },
-      () => findDashboardReply(io, pull.number, action.id),
+      () => findDashboardReply(io, pull.number, action.id, login),
     );
   const write = async (text: string): Promise<DashboardReply> => {
     if (reply === undefined) return post(text);

@@ -353,8 +353,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return true;
     }
     const view = await repositoryView(repository);
-    if (options.actions === undefined || session.csrf === undefined) {
+    if (options.actions === undefined) {
       send(res, 200, (nonce) => repositoryPage(nonce, view));
+      return true;
+    }
+    if (session.csrf === undefined) {
+      // A session from before the dashboard could act has no form secret: signing in again makes one.
+      const notice = `<p id="result" role="status"><a href="/dashboard/login">Sign in again</a> to deploy, lock or approve from here.</p>`;
+      send(res, 200, (nonce) => repositoryPage(nonce, view, { notice }));
       return true;
     }
     const secure = secureFor(req);
