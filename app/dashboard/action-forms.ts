@@ -75,7 +75,7 @@ ${form(
   context,
   env,
   undefined,
-  '<label>Pull request with the waiting deploy <input name="pull" required inputmode="numeric" pattern="[0-9]+" maxlength="10" autocomplete="off"></label>\n<label>Reason (for a rejection) <input name="reason" maxlength="256" autocomplete="off"></label>',
+  '<label>Pull request with the waiting deploy <input name="pull" inputmode="numeric" pattern="[0-9]+" maxlength="10" autocomplete="off"></label>\n<label>or the release whose deploy waits (its tag) <input name="release" maxlength="255" autocomplete="off"></label>\n<label>Reason (for a rejection on a pull request) <input name="reason" maxlength="256" autocomplete="off"></label>',
   '<button type="submit" name="kind" value="approve">Approve</button> <button type="submit" name="kind" value="reject">Reject</button>',
 )}
 </details>`;

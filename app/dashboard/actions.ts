@@ -7,9 +7,10 @@
  * - the permission is `commands.permission` of `.github/rollgate.yml`, read as the comment path
  *   reads it (`readPermission`: the user's role, asked of GitHub with the App's token);
  * - the gates, locks and markers are the handlers' (`lockCommand`, `unlockCommand`,
- *   `rollbackCommand`, `verdictCommand`, `deployThroughGates`), never a copy of them;
+ *   `rollbackCommand`, `verdictCommand`, `takeReleaseVerdict`, `deployThroughGates`), never a copy;
  * - the audit trail is the same: a verdict is recorded in a reply of this App's on the pull request
- *   (gate-records.ts), so every later evaluation counts it and the pull request shows who gave it;
+ *   (gate-records.ts), so every later evaluation counts it and the pull request shows who gave it
+ *   — or, for a release's waiting deploy, on its check run, as its Approve button records it;
  *   a Deployment's payload names its `requester` and `via: dashboard`, a lock's record `via` too;
  *   and one structured log line per action.
  * Each form carries its own action id. Two submits of one form are one action: they are handled one
@@ -40,6 +41,8 @@ import { lockCommand, unlockCommand } from '../handlers/lock-commands.ts';
 import { reconciledWrite } from '../handlers/reconciled-write.ts';
 import { rollbackCommand } from '../handlers/rollback-command.ts';
 import { verdictCommand } from '../handlers/verdict-command.ts';
+import { takeReleaseVerdict } from '../handlers/release-approval.ts';
+import { APPROVE, findReleaseRun, REJECT } from '../handlers/release-request.ts';
 
 /** The kinds of action the dashboard's forms send. */
 export const ACTION_KINDS = ['deploy', 'rollback', 'lock', 'unlock', 'approve', 'reject'] as const;
@@ -51,8 +54,10 @@ export interface DashboardAction {
   readonly id: number;
   /** The command it is, exactly as a comment would have said it. */
   readonly command: Extract<Command, { kind: ActionKind }>;
-  /** The pull request a verdict is given on. */
+  /** The pull request a verdict is given on… */
   readonly pull: number | undefined;
+  /** …or the tag of the release whose deploy waits (its check run holds the request). */
+  readonly release?: string;
 }
 
 export type ParsedAction =
@@ -117,6 +122,7 @@ export function parseActionForm(form: URLSearchParams): ParsedAction {
     return value;
   };
   let pull: number | undefined;
+  let release: string | undefined;
   let reason: string | undefined;
   const ref = kind === 'deploy' ? field(form, 'ref') : undefined;
   const version = kind === 'deploy' ? optional('the version', 'version') : undefined;
@@ -129,9 +135,21 @@ export function parseActionForm(form: URLSearchParams): ParsedAction {
   if (target !== undefined) words.push(target);
   if (kind === 'approve' || kind === 'reject') {
     const pullText = field(form, 'pull');
-    if (!PULL_NUMBER.test(pullText))
-      problems.push(`the pull request number ${code(pullText || ' ', 20)} is not a number such as 42`);
-    pull = Number(pullText);
+    release = field(form, 'release') || undefined;
+    if (release !== undefined) {
+      // A tag is a ref: checked as `/deploy <env> <tag>` would check it.
+      problems.push(
+        pullText === '' ? word('the release tag', release) : 'give a pull request or a release, not both',
+      );
+      const asRef = parseComment(`/deploy ${environment} ${release}`);
+      if (asRef.kind === 'invalid') problems.push(asRef.problem);
+      else if (asRef.kind !== 'command' || asRef.command.kind !== 'deploy' || asRef.command.ref !== release)
+        problems.push(`the release tag ${code(release, 60)} is not a tag name`);
+    } else if (!PULL_NUMBER.test(pullText))
+      problems.push(
+        `the pull request number ${code(pullText || ' ', 20)} is not a number such as 42 (or give the release whose deploy waits)`,
+      );
+    else pull = Number(pullText);
   }
   if (kind === 'lock' || kind === 'reject') {
     reason = field(form, 'reason') || undefined;
@@ -160,7 +178,7 @@ export function parseActionForm(form: URLSearchParams): ParsedAction {
     return fail(
       `${code([ref, version, target].filter((v) => v !== undefined).join(' ') || environment, 60)} is not a plain value: nothing may start with \`-\` or hold \`=\``,
     );
-  return { ok: true, action: { id, command, pull } };
+  return { ok: true, action: { id, command, pull, ...(release === undefined ? {} : { release }) } };
 }
 
 /** What the dashboard needs to act on one repository. */
@@ -228,6 +246,7 @@ export async function carryOutAction(context: ActionContext, action: DashboardAc
         user: login,
         repository: `${io.repo.owner}/${io.repo.repo}`,
         pull: action.pull,
+        release: action.release,
         ok: result.ok,
       },
     },
@@ -253,6 +272,8 @@ async function act(context: ActionContext, action: DashboardAction): Promise<Act
   const config = facts.config;
   const command = configuredName(action.command, config);
   if (!isAction(command)) throw new Error(`${command.kind} is no action of the dashboard`);
+  if ((command.kind === 'approve' || command.kind === 'reject') && action.release !== undefined)
+    return verdictOnRelease(context, facts, action.release, command);
   if (command.kind === 'approve' || command.kind === 'reject')
     return verdictOnPull(context, facts, config, { ...action, command }, command);
   const owner: MarkerOwner = { kind: 'dashboard', id: action.id };
@@ -471,4 +492,44 @@ async function verdictOnPull(
   if (!result.ok && result.records === undefined && reply === undefined) return result;
   reply = await write(body(result.message, result.records));
   return { ...result, link: { href: reply.url, text: `The reply on #${pull.number}` } };
+}
+
+/**
+ * `/approve` or `/reject` of a release's deploy that waits on its check run (release-request.ts):
+ * the same verdict as the run's Approve and Reject buttons (`takeReleaseVerdict`), recorded on
+ * that run. A release's rejection takes no reason, as the button takes none.
+ */
+async function verdictOnRelease(
+  context: ActionContext,
+  facts: ReadFacts,
+  tag: string,
+  command: Extract<Command, { kind: 'approve' | 'reject' }>,
+): Promise<ActionResult> {
+  const { io, login } = context;
+  const environment = command.environment ?? '';
+  let release;
+  try {
+    release = (await io.octokit.rest.repos.getReleaseByTag({ ...io.repo, tag })).data;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+    return {
+      ok: false,
+      message: `There is no release tagged ${code(tag)} in this repository. Give the tag of a published release.`,
+    };
+  }
+  // The tag's commit, read as the release handler reads it (release.ts `tagCommit`).
+  const { data: commit } = await io.octokit.rest.repos.getCommit({ ...io.repo, ref: tag, per_page: 1 });
+  const run = await findReleaseRun(io, { release: release.id, environment, sha: commit.sha });
+  if (run?.request === undefined)
+    return {
+      ok: false,
+      message: `No deploy of release ${code(tag)} to ${code(environment)} waits for a verdict: Rollgate made no request for it (the environment's \`auto_deploy\` does not list releases, or it needs no approval).`,
+    };
+  if (run.completed)
+    return {
+      ok: false,
+      message: `The deploy of release ${code(tag)} to ${code(environment)} was decided already; its check run \`rollgate / ${environment}\` says how. Nothing was recorded.`,
+    };
+  const identifier = command.kind === 'approve' ? APPROVE : REJECT;
+  return takeReleaseVerdict(io, run, run.request, login, identifier, facts.private);
 }

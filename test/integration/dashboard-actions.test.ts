@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import { examplePayload, REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
 import { eventually, settled, statusEvent } from '../support/app-view.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,6 +25,12 @@ const CONFIG = `environments:
     requires:
       approvals: 1
       approvers: ["monalisa"]
+  edge:
+    auto_deploy: [release]
+    requires:
+      approvals: 1
+      approvers: ["monalisa"]
+      self_approval: false
   production:
     url: https://example.com
     production: true
@@ -64,7 +70,7 @@ beforeAll(async () => {
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   // The page lists the repository's GitHub environments (and those deployed to).
-  for (const environment of ['staging', 'qa', 'canary', 'production'])
+  for (const environment of ['staging', 'qa', 'canary', 'edge', 'production'])
     await octokit.rest.repos.createOrUpdateEnvironment({ ...repo, environment_name: environment });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }, 60_000);
@@ -223,6 +229,51 @@ describe('actions from the dashboard', () => {
     expect(
       await page.getByRole('link', { name: `The reply on #${stand.pullNumber}` }).getAttribute('href'),
     ).toBe(reply?.html_url);
+  }, 120_000);
+
+  test("an approval from the page of a release's waiting deploy creates its Deployment", async () => {
+    const record = stand.github.state.addRelease(REPOSITORY, { tag: 'v5.0.0', author: 'octocat' });
+    const example = examplePayload('release', 'published').release as { author: object };
+    const published = stand.event('release', 'published', {
+      release: {
+        ...example,
+        id: record.id,
+        tag_name: 'v5.0.0',
+        target_commitish: record.targetCommitish,
+        draft: false,
+        prerelease: false,
+        published_at: new Date().toISOString(),
+        author: { ...example.author, login: 'octocat' },
+      },
+    });
+    expect(await stand.send('release', published)).toBe(200);
+    const { data: tag } = await octokit.rest.repos.getCommit({ ...repo, ref: 'v5.0.0' });
+    // The request's own run (the Deployment gets a run of the same name once it exists).
+    const runOf = async () =>
+      (
+        await octokit.rest.checks.listForRef({
+          ...repo,
+          ref: tag.sha,
+          check_name: 'rollgate / edge',
+          filter: 'all',
+        })
+      ).data.check_runs.find((r) => r.external_id === `release:${record.id}:edge`);
+    await eventually(async () => (await runOf())?.status === 'in_progress', 'the release request');
+
+    const page = await signIn('monalisa');
+    const form = await formOf(page, 'edge', 'verdict');
+    await form.locator('input[name="release"]').fill('v5.0.0');
+    const result = await submit(page, form.locator('button[value="approve"]'));
+    expect(result.ok).toBe('true');
+    expect(result.text).toMatch(
+      /Approval of release v5\.0\.0 to edge recorded on its check run\. Deployment #\d+ was created, as @octocat's/,
+    );
+    const [deployment, ...more] = await deploymentsOf('edge');
+    expect(more).toHaveLength(0);
+    expect(deployment).toMatchObject({ sha: tag.sha });
+    expect(deployment?.payload).toMatchObject({ requester: 'octocat', release: record.id });
+    expect(await runOf()).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect((await runOf())?.output.text).toMatch(/"approvals":\[\{"by":"monalisa"/);
   }, 120_000);
 
   test('a rejection from the page ends the request; nothing is deployed', async () => {

@@ -54,8 +54,11 @@ describe('an action form', () => {
     expect(parsed).toMatchObject({ ok: true, action: { id: 123456789, command } });
   });
 
-  test('a verdict carries its pull request', () => {
+  test('a verdict carries its pull request, or the release whose deploy waits', () => {
     expect(parseActionForm(form({ kind: 'approve', pull: '42' }))).toMatchObject({ action: { pull: 42 } });
+    expect(parseActionForm(form({ kind: 'reject', release: 'v1.4.0' }))).toMatchObject({
+      action: { pull: undefined, release: 'v1.4.0' },
+    });
   });
 
   test.each([
@@ -84,6 +87,8 @@ describe('an action form', () => {
       /not a version or deployment id/,
     ],
     ['a verdict without a pull request', { kind: 'approve' }, /is not a number such as 42/],
+    ['a verdict on a pull request and a release', { kind: 'approve', pull: '4', release: 'v1' }, /not both/],
+    ['a release tag git refuses', { kind: 'approve', release: 'v1..2' }, /not a valid git ref/],
     ['a pull request that is no number', { kind: 'reject', pull: '#42' }, /is not a number such as 42/],
     ['a reason over two lines', { kind: 'lock', reason: 'one\n/deploy production' }, /one line/],
     ['a reason too long', { kind: 'lock', reason: 'x'.repeat(300) }, /at most 256 fit/],
