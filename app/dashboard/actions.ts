@@ -21,6 +21,7 @@ import type { Command } from '../commands/parse.ts';
 import { parseComment, renderCommand } from '../commands/parse.ts';
 import { ConfigError, loadConfig } from '../config-loader.ts';
 import { whileHolding } from '../limits/handling-lease.ts';
+import { reserveClaimWrites } from '../limits/limiter.ts';
 import { hasPermission, permissionRefusal, type PermissionFacts } from '../permissions.ts';
 import { now as clockNow } from '../clock.ts';
 import { describeError } from '../../src/errors.ts';
@@ -70,6 +71,9 @@ export interface ActionResult {
   /** Where to see it on GitHub (the reply on the pull request). */
   readonly link?: { readonly href: string; readonly text: string };
 }
+
+/** A deploy's writes up to its Deployment: the marker's commit and ref, the Deployment. */
+const CLAIM_WRITES = 3;
 
 /** Form ids are random whole numbers below 2^48: unguessable enough for an idempotency key. */
 export const ACTION_ID_MAX = 2 ** 48;
@@ -227,7 +231,10 @@ async function readFacts(io: GitHubIo, login: string): Promise<ReadFacts> {
 /** Carries the action out; one structured log line records who did what and what came of it. */
 export async function carryOutAction(context: ActionContext, action: DashboardAction): Promise<ActionResult> {
   const { io, login } = context;
+  // A deploy or rollback says so before its reads, as a comment's does (app/limits/limiter.ts).
+  const claims = action.command.kind === 'deploy' || action.command.kind === 'rollback';
   const result = await whileHolding(`dashboard:${action.id}`, async () => {
+    const claimed = claims ? reserveClaimWrites(io.octokit, CLAIM_WRITES) : undefined;
     try {
       return await act(context, action);
     } catch (error) {
@@ -236,6 +243,8 @@ export async function carryOutAction(context: ActionContext, action: DashboardAc
         ok: false,
         message: `Rollgate could not carry out ${code(renderCommand(action.command))}: ${describeError(error)} Nothing further was done; try again in a minute — a write GitHub made already is found again, not repeated.`,
       };
+    } finally {
+      claimed?.();
     }
   });
   io.log.info(
