@@ -160,6 +160,14 @@ if (config.mode === 'setup') {
         made.catch(() => installations.delete(id));
         return made;
       },
+      // Actions run the comment commands' handlers with the installation's token, as webhooks do.
+      actions: {
+        io: async (id, repo) => {
+          const octokit = await probot.auth(id);
+          const git = octokit.rest.git as unknown as GitRefsApi;
+          return { octokit, git, repo: { ...repo }, appId: app.appId, log: probot.log };
+        },
+      },
       log,
     });
   }

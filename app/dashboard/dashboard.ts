@@ -9,7 +9,8 @@
  * - `GET /dashboard/<owner>/<repo>/environments/<env>`, `…/releases`, `…/metrics?days=`: a
  *   repository's views (views.ts); `GET /dashboard/assets/…`: their script and styles (assets.ts);
  * - `POST /dashboard/logout`: clears the session cookie;
- * - `GET /dashboard/events`: server-sent events for the repositories the user can see.
+ * - `GET /dashboard/events`: server-sent events for the repositories the user can see;
+ * - `POST /dashboard/<owner>/<repo>/actions`: an action from the repository's page (action-route.ts).
  * Visibility is decided with the user's token; the data is read with the App's installation token.
  * Nothing is served without a session: pages redirect to the sign-in, the event stream answers 401.
  */
@@ -18,6 +19,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DashboardConfig } from './config.ts';
 import { isLoopback } from './config.ts';
 import { serveAsset } from './assets.ts';
+import { rowActions, resultNotice } from './action-forms.ts';
+import { actionTarget, postAction, takeResult, type ActionPorts } from './action-route.ts';
+import { csrfToken, newCsrfSecret, sourceProblem } from './csrf.ts';
 import { readEnvironmentRows, type InstallationGitHub } from './environments.ts';
 import { eventFromWebhook, streamName, type DashboardEvent, type EventBus } from './events.ts';
 import { messagePage, overviewPage, repositoryPage, type RepositoryView } from './page.ts';
@@ -52,6 +56,8 @@ export interface DashboardOptions {
   readonly user?: (token: string) => UserGitHub;
   readonly now?: () => number;
   readonly log: { warn(message: string): void };
+  /** How to act for a user (deploy, lock, approve…); without it the pages have no forms. */
+  readonly actions?: ActionPorts;
 }
 
 export interface Dashboard {
@@ -64,6 +70,8 @@ export interface Dashboard {
 
 interface Session {
   readonly token: string;
+  /** The synchronizer secret of the actions' forms (csrf.ts), made at sign-in. */
+  readonly csrf?: string;
 }
 
 /** The sealed sign-in cookie's content. */
@@ -72,7 +80,9 @@ interface SignInState {
 }
 
 function isSession(value: unknown): value is Session {
-  return typeof value === 'object' && value !== null && typeof (value as Session).token === 'string';
+  if (typeof value !== 'object' || value === null) return false;
+  const { token, csrf } = value as Session;
+  return typeof token === 'string' && (csrf === undefined || typeof csrf === 'string');
 }
 
 function isSignInState(value: unknown): value is SignInState {
@@ -152,6 +162,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   /** `POST /dashboard/logout`: the session cookie cleared, then a page that says so (303: a GET). */
   const signOut = (req: IncomingMessage, res: ServerResponse): void => {
+    // Only the dashboard's own Sign out button signs out: another site cannot end the session.
+    const site: string | string[] | undefined = req.headers['sec-fetch-site'];
+    const problem = sourceProblem(
+      { origin: req.headers.origin, 'sec-fetch-site': typeof site === 'string' ? site : site?.[0] },
+      originOf(req),
+    );
+    if (problem !== undefined) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end(`Not signed out: ${problem}.`);
+      return;
+    }
     res
       .writeHead(303, {
         location: '/dashboard/signed-out',
@@ -230,7 +250,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const session = seal(
       config.sessionKey,
       SESSION_COOKIE,
-      { token: token.token } satisfies Session,
+      { token: token.token, csrf: newCsrfSecret() } satisfies Session,
       expiresAt,
     );
     const sessionCookie = cookie(SESSION_COOKIE, session, {
@@ -304,8 +324,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       signOut(req, res);
       return true;
     }
+    const target = options.actions === undefined ? undefined : actionTarget(path);
+    if (req.method === 'POST' && target !== undefined && options.actions !== undefined) {
+      await action(req, res, target, options.actions);
+      return true;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('The dashboard takes GET only.');
+      res
+        .writeHead(405, { allow: target === undefined ? 'GET' : 'POST', 'content-type': 'text/plain' })
+        .end(target === undefined ? 'The dashboard takes GET only.' : 'Actions are sent with POST.');
       return true;
     }
     if (path === '/dashboard/login') {
@@ -377,8 +404,59 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return true;
     }
     const view = await repositoryView(repository);
-    send(res, 200, (nonce) => repositoryPage(nonce, view));
+    if (options.actions === undefined) {
+      send(res, 200, (nonce) => repositoryPage(nonce, view));
+      return true;
+    }
+    if (session.csrf === undefined) {
+      // A session from before the dashboard could act has no form secret: signing in again makes one.
+      const notice = `<p id="result" role="status"><a href="/dashboard/login">Sign in again</a> to deploy, lock or approve from here.</p>`;
+      send(res, 200, (nonce) => repositoryPage(nonce, view, { notice }));
+      return true;
+    }
+    const secure = secureFor(req);
+    const taken = takeResult(req, config.sessionKey, repository.fullName, now(), secure);
+    const forms = { repository: repository.fullName, csrfToken: csrfToken(session.csrf) };
+    send(
+      res,
+      200,
+      (nonce) =>
+        repositoryPage(nonce, view, {
+          ...(taken === undefined ? {} : { notice: resultNotice(taken.result) }),
+          rowActions: (row) => rowActions(forms, row),
+        }),
+      // Forms post with an Origin a browser serialises as `null` under `no-referrer`; this page
+      // sends its origin to the dashboard itself, and still nothing to any other site.
+      { 'referrer-policy': 'same-origin', ...(taken === undefined ? {} : { 'set-cookie': [taken.clear] }) },
+    );
     return true;
+  };
+
+  const action = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: { owner: string; repo: string },
+    ports: ActionPorts,
+  ): Promise<void> => {
+    const session = sessionOf(req);
+    await postAction({
+      req,
+      res,
+      target,
+      origin: originOf(req),
+      session,
+      sessionKey: config.sessionKey,
+      apiUrl: config.apiUrl,
+      secure: secureFor(req),
+      now: now(),
+      ports,
+      visible: () => (session === undefined ? Promise.resolve(undefined) : visibleTo(req, res, session)),
+      refuse: (status, title, message) => {
+        send(res, status, (nonce) =>
+          messagePage(nonce, title, message, { href: '/dashboard', text: 'All repositories.' }),
+        );
+      },
+    });
   };
 
   return {

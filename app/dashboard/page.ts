@@ -23,6 +23,15 @@ export interface RepositoryView {
   readonly error?: string;
 }
 
+/**
+ * What a repository's page adds when the user may act (app/dashboard/action-forms.ts): a cell of
+ * forms in each row, and the last action's result above the table. Both are HTML, escaped by it.
+ */
+export interface RepositoryExtras {
+  readonly notice?: string;
+  readonly rowActions?: (row: EnvironmentRow) => string;
+}
+
 /** `2026-12-02T03:51:16Z` → `2026-12-02 03:51 UTC`. */
 export function shortTime(iso: string | undefined): string {
   if (iso === undefined || !Number.isFinite(Date.parse(iso))) return '—';
@@ -56,7 +65,7 @@ ${link(`${base}/metrics`, 'Delivery metrics', current === 'metrics')}
 </ul></nav>`;
 }
 
-function row(fullName: string, r: EnvironmentRow): string {
+function row(fullName: string, r: EnvironmentRow, extras?: RepositoryExtras): string {
   const lock = r.lock === undefined ? '—' : `${escapeHtml(r.lock.holder)} (since ${shortTime(r.lock.since)})`;
   return `<tr data-env="${escapeHtml(r.environment)}" data-deployment="${r.deploymentId ?? 0}">
 <th scope="row"><a href="${escapeHtml(environmentPath(fullName, r.environment))}" data-field="environment">${escapeHtml(r.environment)}</a></th>
@@ -65,11 +74,11 @@ function row(fullName: string, r: EnvironmentRow): string {
 <td data-field="state"><span class="state">${r.deploymentId === undefined ? '—' : escapeHtml(r.state ?? 'created')}</span></td>
 <td data-field="since">${r.since === undefined ? '—' : `<time datetime="${escapeHtml(r.since)}">${shortTime(r.since)}</time>`}</td>
 <td data-field="by">${dash(r.by)}</td>
-<td data-field="lock">${lock}</td>
+<td data-field="lock">${lock}</td>${extras?.rowActions === undefined ? '' : `\n<td data-field="actions">${extras.rowActions(r)}</td>`}
 </tr>`;
 }
 
-function repositoryTable(view: RepositoryView, links = false): string {
+function repositoryTable(view: RepositoryView, links = false, extras?: RepositoryExtras): string {
   const base = repositoryPath(view.fullName);
   const link = `<a href="${escapeHtml(base)}">${escapeHtml(view.fullName)}</a>${
     links
@@ -81,12 +90,12 @@ function repositoryTable(view: RepositoryView, links = false): string {
   const body =
     view.rows.length === 0
       ? '<tr><td colspan="7">No environment and no deployment yet.</td></tr>'
-      : view.rows.map((r) => row(view.fullName, r)).join('\n');
+      : view.rows.map((r) => row(view.fullName, r, extras)).join('\n');
   return `<section>
 <h2>${link}</h2>
 <table data-repo="${escapeHtml(view.fullName)}">
 <caption>Environments of ${escapeHtml(view.fullName)}</caption>
-<thead><tr><th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Commit</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col">By</th><th scope="col">Lock</th></tr></thead>
+<thead><tr><th scope="col">Environment</th><th scope="col">Version</th><th scope="col">Commit</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col">By</th><th scope="col">Lock</th>${extras?.rowActions === undefined ? '' : '<th scope="col">Actions</th>'}</tr></thead>
 <tbody>
 ${body}
 </tbody>
@@ -230,11 +239,11 @@ export function overviewPage(nonce: string, repositories: readonly RepositoryVie
 }
 
 /** One repository's page. */
-export function repositoryPage(nonce: string, repository: RepositoryView): string {
+export function repositoryPage(nonce: string, repository: RepositoryView, extras?: RepositoryExtras): string {
   return page(
     `Rollgate — ${repository.fullName}`,
     nonce,
-    `${repositoryNav(repository.fullName, 'environments')}\n${repositoryTable(repository)}`,
+    `${repositoryNav(repository.fullName, 'environments')}\n${extras?.notice ?? ''}${repositoryTable(repository, false, extras)}`,
     true,
   );
 }

@@ -64,6 +64,8 @@ export function mergeStickyRows(copies: readonly (readonly EnvironmentRow[])[]):
 export function deploymentOwner(payload: Readonly<Record<string, unknown>>): MarkerOwner | undefined {
   if (typeof payload.comment_id === 'number') return { kind: 'comment', id: payload.comment_id };
   if (typeof payload.release === 'number') return { kind: 'release', id: payload.release };
+  if (typeof payload.dashboard_action === 'number')
+    return { kind: 'dashboard', id: payload.dashboard_action };
   return undefined;
 }
 

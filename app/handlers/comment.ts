@@ -17,7 +17,7 @@ import { reconciledWrite } from './reconciled-write.ts';
 import { rollbackCommand } from './rollback-command.ts';
 import { statusCommand } from './status-command.ts';
 import { verdictCommand } from './verdict-command.ts';
-import { refuse, type CommandResult, type CommandRun } from './command-run.ts';
+import { environmentRun, refuse, type CommandResult, type CommandRun } from './command-run.ts';
 
 type ReactionContent = 'rocket' | 'confused' | 'eyes';
 type CommentContext = Context<'issue_comment.created'>;
@@ -122,6 +122,7 @@ async function answerComment(
             user: login,
             commentId: comment.id,
             commentUrl: comment.html_url,
+            commentedAt: comment.created_at,
             pull: facts.pull,
             config: checked.config,
             permission: facts.permission,
@@ -165,23 +166,30 @@ async function readPhase(
     readPermission(io, login),
     environmental ? readEnvironmentState(io.git, io.repo) : NO_STATE,
   ]);
-  const data = pull.data;
   return {
-    pull: {
-      number: data.number,
-      state: data.state === 'closed' ? 'closed' : 'open',
-      merged: data.merged || data.merged_at !== null,
-      headSha: data.head.sha,
-      headRef: data.head.ref,
-      // A deleted fork leaves `head.repo` null: still not this repository.
-      fromFork: (data.head.repo as { full_name: string } | null)?.full_name !== data.base.repo.full_name,
-    },
+    pull: pullFacts(pull.data),
     config,
     permission,
     environments,
   };
 }
 
+type PullData = Awaited<ReturnType<GitHubIo['octokit']['rest']['pulls']['get']>>['data'];
+
+/** The pull request's facts as the commands see them, from `pulls.get`. */
+export function pullFacts(data: PullData): CommandRun['pull'] {
+  return {
+    number: data.number,
+    state: data.state === 'closed' ? 'closed' : 'open',
+    merged: data.merged || data.merged_at !== null,
+    headSha: data.head.sha,
+    headRef: data.head.ref,
+    // A deleted fork leaves `head.repo` null: still not this repository.
+    fromFork: (data.head.repo as { full_name: string } | null)?.full_name !== data.base.repo.full_name,
+  };
+}
+
+/** The user's permission on the repository, as GitHub answers the App for it. */
 export async function readPermission(io: GitHubIo, username: string): Promise<PermissionFacts> {
   try {
     const { data } = await io.octokit.rest.repos.getCollaboratorPermissionLevel({ ...io.repo, username });
@@ -198,7 +206,7 @@ export async function readPermission(io: GitHubIo, username: string): Promise<Pe
  * and `/deploy staging` are one environment on GitHub, and its Deployments, check runs and
  * replies should all carry one name.
  */
-function configuredName(command: Command, config: RollgateConfig): Command {
+export function configuredName(command: Command, config: RollgateConfig): Command {
   if (!('environment' in command) || command.environment === undefined) return command;
   const folded = command.environment.toLowerCase();
   const configured = [...config.environments.keys()].find((name) => name.toLowerCase() === folded);
@@ -214,11 +222,11 @@ function carryOut(command: Command, run: CommandRun): Promise<CommandResult> {
     case 'deploy':
       return deployCommand(run, command);
     case 'rollback':
-      return rollbackCommand(run, command);
+      return rollbackCommand(environmentRun(run), command);
     case 'lock':
-      return lockCommand(run, command);
+      return lockCommand(environmentRun(run), command);
     case 'unlock':
-      return unlockCommand(run, command);
+      return unlockCommand(environmentRun(run), command);
     case 'status':
       return statusCommand(run, command);
     case 'approve':

@@ -145,7 +145,7 @@ export async function pendingAnswer(
 }
 
 export function deployAnswer(
-  run: CommandRun,
+  run: Pick<CommandRun, 'context' | 'user'>,
   environment: string,
   version: string,
   outcome: DeploymentOutcome,
@@ -178,7 +178,7 @@ export function deployAnswer(
  */
 async function pushedAfterComment(run: CommandRun): Promise<TargetFacts | undefined> {
   if (!run.config.commands.allowForks) return undefined;
-  const commentedAt = run.context.payload.comment.created_at;
+  const commentedAt = run.commentedAt;
   const { data } = await run.io.octokit.rest.git.getCommit({ ...run.io.repo, commit_sha: run.pull.headSha });
   const committedAt = data.committer.date;
   return Date.parse(committedAt) > Date.parse(commentedAt)
@@ -204,19 +204,35 @@ async function resolveTarget(
       branch: run.pull.headRef,
     };
   }
+  return resolveRef(
+    run.io,
+    run.context.payload.repository.default_branch,
+    ref,
+    run.pull.fromFork ? undefined : run.pull.headSha,
+  );
+}
+
+/**
+ * Where a named `ref` points (the rules of `resolveTarget`), with `ownHead` the head of a
+ * non-fork pull request whose history also counts as this repository's; the dashboard, which
+ * has no pull request, passes none.
+ */
+export async function resolveRef(
+  io: GitHubIo,
+  defaultBranch: string,
+  ref: string,
+  ownHead: string | undefined,
+): Promise<{ target: TargetFacts; branch: string | undefined }> {
   if (/^(refs\/)?pull\//.test(ref))
-    return { target: { kind: 'pull-ref', sha: await commitOf(run.io, ref) }, branch: undefined };
-  const named = await namedRef(run.io, ref);
+    return { target: { kind: 'pull-ref', sha: await commitOf(io, ref) }, branch: undefined };
+  const named = await namedRef(io, ref);
   if (named !== undefined)
     return { target: { kind: 'repository-ref', sha: named.sha }, branch: named.branch };
-  const sha = await commitOf(run.io, ref);
+  const sha = await commitOf(io, ref);
   if (sha === undefined) return { target: { kind: 'unknown' }, branch: undefined };
-  const bases = [
-    run.context.payload.repository.default_branch,
-    ...(run.pull.fromFork ? [] : [run.pull.headSha]),
-  ];
+  const bases = [defaultBranch, ...(ownHead === undefined ? [] : [ownHead])];
   for (const base of bases)
-    if (await isAncestor(run.io, sha, base))
+    if (await isAncestor(io, sha, base))
       return { target: { kind: 'repository-commit', sha }, branch: undefined };
   return { target: { kind: 'foreign-commit', sha }, branch: undefined };
 }

@@ -46,7 +46,7 @@ export interface DeploymentOrder {
   readonly requester: string;
   readonly owner: MarkerOwner;
   readonly pullNumber: number | undefined;
-  /** The Deployment's payload, besides what the plan adds (`comment_id` or `release` come from `owner`). */
+  /** The Deployment's payload, besides what the plan adds (`comment_id`, `release` or `dashboard_action`, from `owner`). */
   readonly payload: Readonly<Record<string, unknown>>;
   readonly description: string;
   /** A redelivery or a repeat after a crash: look for each write's result before making it. */
@@ -291,6 +291,18 @@ function payloadOf(deployment: GitHubDeployment): Record<string, unknown> {
   return payloadRecord(deployment.payload) ?? {};
 }
 
+/** The payload field that names the order's owner, read back by `deploymentOwner`. */
+function ownerPayload(owner: MarkerOwner): Record<string, number> {
+  switch (owner.kind) {
+    case 'comment':
+      return { comment_id: owner.id };
+    case 'release':
+      return { release: owner.id };
+    case 'dashboard':
+      return { dashboard_action: owner.id };
+  }
+}
+
 async function createOwnDeployment(
   io: GitHubIo,
   order: DeploymentOrder,
@@ -301,8 +313,7 @@ async function createOwnDeployment(
     const existing = await find();
     if (existing !== undefined) return existing;
   }
-  const ownerField =
-    order.owner.kind === 'comment' ? { comment_id: order.owner.id } : { release: order.owner.id };
+  const ownerField = ownerPayload(order.owner);
   return reconciledWrite(
     () =>
       createDeployment(io.octokit.rest.repos, io.repo, {

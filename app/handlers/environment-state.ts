@@ -17,9 +17,8 @@ import {
 import type { Repo } from '../../src/github/deployments.ts';
 import { reconciledWrite } from './reconciled-write.ts';
 
-/** What took a marker: a comment command or a published release. */
-export type MarkerOwner =
-  { readonly kind: 'comment'; readonly id: number } | { readonly kind: 'release'; readonly id: number };
+/** What took a marker: a comment command, a published release, or an action from the dashboard. */
+export type MarkerOwner = { readonly kind: 'comment' | 'release' | 'dashboard'; readonly id: number };
 
 /** A deploy-in-progress marker as the decisions see it. */
 export interface Marker {
@@ -44,14 +43,15 @@ export type { LockHolder };
 /** Repositories whose legacy `rollgate/*` branches this process has migrated already. */
 const migrated = new Set<string>();
 
-const OWNER = /\((comment|release) (\d+)\)$/;
+const OWNER = /\((comment|release|dashboard) (\d+)\)$/;
 
 function toMarker(holder: LockHolder, sha: string): Marker {
   const match = OWNER.exec(holder.reason);
-  const owner =
-    match === null
-      ? undefined
-      : { kind: match[1] === 'release' ? ('release' as const) : ('comment' as const), id: Number(match[2]) };
+  const kind = match?.[1];
+  const owner: MarkerOwner | undefined =
+    kind === 'comment' || kind === 'release' || kind === 'dashboard'
+      ? { kind, id: Number(match?.[2]) }
+      : undefined;
   return { ...holder, reason: holder.reason.replace(OWNER, '').trim(), owner, sha };
 }
 

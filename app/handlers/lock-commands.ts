@@ -5,11 +5,11 @@ import { lockChanged } from '../dashboard/events.ts';
 import { isAdmin } from '../permissions.ts';
 import { dropLock, dropMarker, readLock, takeLock, type LockHolder } from './environment-state.ts';
 import { reconciledWrite } from './reconciled-write.ts';
-import type { CommandResult, CommandRun } from './command-run.ts';
+import type { CommandResult, EnvironmentRun } from './command-run.ts';
 
 /** `/lock <env> [reason]`: holds the environment for the caller; durable, and atomic across replicas. */
 export async function lockCommand(
-  run: CommandRun,
+  run: EnvironmentRun,
   command: Extract<Command, { kind: 'lock' }>,
 ): Promise<CommandResult> {
   const decision = decideLock({
@@ -23,7 +23,9 @@ export async function lockCommand(
     holder: run.user,
     reason: command.reason ?? '',
     since: new Date().toISOString(),
-    pullRequest: run.pull.number,
+    pullRequest: run.pull?.number,
+    // The lock record says where it was taken (kept in the ref's commit, src/github/environment-refs.ts).
+    ...(run.via === undefined ? {} : { via: run.via }),
   };
   // After a failure, a lock with our name and time is ours: GitHub made it and the answer was lost.
   const result = await reconciledWrite<LockHolder | 'taken'>(
@@ -56,7 +58,7 @@ export async function lockCommand(
  * `/unlock <env> --deploying`: the same people clear a deploy-in-progress marker left by a crash.
  */
 export async function unlockCommand(
-  run: CommandRun,
+  run: EnvironmentRun,
   command: Extract<Command, { kind: 'unlock' }>,
 ): Promise<CommandResult> {
   const decision = decideUnlock({

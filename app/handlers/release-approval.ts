@@ -11,11 +11,12 @@
  */
 import type { Context } from 'probot';
 import { isEligible } from '../../src/gates/approvals.ts';
-import { evaluateGates } from '../../src/gates/index.ts';
+import { checklistMarkdown, evaluateGates } from '../../src/gates/index.ts';
 import { code, mention } from '../../src/github/markdown.ts';
 import { now as clockNow } from '../clock.ts';
 import { loadConfig } from '../config-loader.ts';
 import { hasPermission, permissionRefusal } from '../permissions.ts';
+import type { CommandResult } from './command-run.ts';
 import { readPermission } from './comment.ts';
 import { readEnvironmentState } from './environment-state.ts';
 import { readGateFacts } from './gate-facts.ts';
@@ -48,17 +49,21 @@ export async function handleRequestedAction(context: Context<'check_run.requeste
     io.log.info({ checkRun: run.id, by: sender.login }, `${identifier} of a decided release request ignored`);
     return;
   }
-  await takeVerdict(io, run, request, sender.login, identifier, context.payload.repository.private);
+  await takeReleaseVerdict(io, run, request, sender.login, identifier, context.payload.repository.private);
 }
 
-async function takeVerdict(
+/**
+ * A verdict on a waiting release request, by `user` — a button press, or the dashboard's form.
+ * What it came to is on the check run; the result says it too, for the dashboard's page.
+ */
+export async function takeReleaseVerdict(
   io: GitHubIo,
   run: ReleaseRun,
   request: ReleaseRequest,
   user: string,
   identifier: typeof APPROVE | typeof REJECT,
   privateRepository: boolean,
-): Promise<void> {
+): Promise<CommandResult> {
   const [config, state, permission] = await Promise.all([
     loadConfig({ octokit: io.octokit, repo: () => io.repo }),
     readEnvironmentState(io.git, io.repo),
@@ -66,16 +71,9 @@ async function takeVerdict(
   ]);
   const environment = config.environments.get(request.environment);
   if (environment === undefined) {
-    await showReleaseRequest(
-      io,
-      request,
-      {
-        kind: 'refused',
-        message: `${code(request.environment)} is no longer in \`.github/rollgate.yml\`: the release is not deployed there.`,
-      },
-      run,
-    );
-    return;
+    const message = `${code(request.environment)} is no longer in \`.github/rollgate.yml\`: the release is not deployed there.`;
+    await showReleaseRequest(io, request, { kind: 'refused', message }, run);
+    return { ok: false, message };
   }
   const now = new Date(clockNow());
   const withVerdict = {
@@ -116,12 +114,15 @@ async function takeVerdict(
     io.log.info({ checkRun: run.id, by: user }, `${identifier} of release ${request.tag} refused`);
     // The request waits as it did; only the line saying why the press did not count is new.
     await gateRelease(io, config, state, request, run, { notice: refusal });
-    return;
+    return { ok: false, message: refusal };
   }
   if (identifier === REJECT) {
     io.log.info({ checkRun: run.id, by: user }, `release ${request.tag} to ${request.environment} rejected`);
     await showReleaseRequest(io, request, { kind: 'rejected', by: user, verdict: evaluateGates(facts) }, run);
-    return;
+    return {
+      ok: true,
+      message: `Rejected release ${code(request.tag)} to ${code(request.environment)}. Nothing was deployed; the request ends here.`,
+    };
   }
   // The last approval of a release deleted since, or overtaken by a newer one, must not deploy it.
   const standing = await releaseStanding(io, request);
@@ -133,7 +134,7 @@ async function takeVerdict(
       { kind: 'dropped', why: standing.why, conclusion: standing.conclusion },
       run,
     );
-    return;
+    return { ok: false, message: `Release ${code(request.tag)} is not deployed: ${standing.why}.` };
   }
   const approved: ReleaseRequest = {
     ...request,
@@ -143,4 +144,20 @@ async function takeVerdict(
   };
   const outcome = await gateRelease(io, config, state, approved, run);
   logOutcome(io, approved, outcome);
+  const lead = `Approval of release ${code(request.tag)} to ${code(request.environment)} recorded on its check run.`;
+  switch (outcome.kind) {
+    case 'deployed':
+      return {
+        ok: true,
+        message: `${lead} Deployment #${outcome.deployment.id} was created, as ${mention(request.requester)}'s.`,
+      };
+    case 'pending':
+      return { ok: true, message: `${lead} It waits for more:\n\n${checklistMarkdown(outcome.verdict)}` };
+    case 'deferred':
+      return { ok: true, message: `${lead} It goes out by itself at ${outcome.opensAt.toISOString()}.` };
+    case 'refused':
+      return { ok: false, message: `${lead} It is not deployed: ${outcome.message}` };
+    case 'dry-run':
+      return { ok: true, message: lead };
+  }
 }

@@ -3,7 +3,7 @@ import { rollgateHistory } from '../../src/github/deployments.ts';
 import { code } from '../../src/github/markdown.ts';
 import { chooseRollbackTarget } from '../../src/github/rollback-target.ts';
 import { degradedNote, deployThroughGates } from './deployment-plan.ts';
-import { environmentList, refuse, type CommandResult, type CommandRun } from './command-run.ts';
+import { environmentList, refuse, type CommandResult, type EnvironmentRun } from './command-run.ts';
 
 /**
  * `/rollback <env> [<version or deployment id>]`: a `deploy:rollback` Deployment aimed at the
@@ -11,7 +11,7 @@ import { environmentList, refuse, type CommandResult, type CommandRun } from './
  * chosen from Rollgate's own records only, by the same rule as the action's.
  */
 export async function rollbackCommand(
-  run: CommandRun,
+  run: EnvironmentRun,
   command: Extract<Command, { kind: 'rollback' }>,
 ): Promise<CommandResult> {
   const environment = run.config.environments.get(command.environment);
@@ -21,7 +21,7 @@ export async function rollbackCommand(
       `There is no environment ${env}. This repository's environments: ${environmentList(run.config)}.`,
     );
   }
-  const repos = run.context.octokit.rest.repos;
+  const repos = run.io.octokit.rest.repos;
   const history = await rollgateHistory(repos, run.repo, command.environment);
   const choice = chooseRollbackTarget(history, command.target);
   switch (choice.kind) {
@@ -53,12 +53,13 @@ export async function rollbackCommand(
       task: 'deploy:rollback',
       version,
       requester: run.user,
-      owner: { kind: 'comment', id: run.commentId },
-      pullNumber: run.pull.number,
+      owner: run.owner,
+      pullNumber: run.pull?.number,
       payload: {
         version,
         requester: run.user,
-        pull_request: run.pull.number,
+        pull_request: run.pull?.number,
+        ...(run.via === undefined ? {} : { via: run.via }),
         rollback_to_deployment: target.id,
         rolled_back_from: choice.current.version,
       },
@@ -70,7 +71,7 @@ export async function rollbackCommand(
       environment,
       environmentNames: [...run.config.environments.keys()],
       requester: run.user,
-      owner: { kind: 'comment', id: run.commentId },
+      owner: run.owner,
       pull: run.pull,
       allowForks: run.config.commands.allowForks,
       target: { kind: 'repository-commit', sha: target.sha },

@@ -1,6 +1,6 @@
 import type { Command } from '../commands/parse.ts';
 import { rollgateHistory } from '../../src/github/deployments.ts';
-import { readEnvironmentRefs, readLockHolder, type GitRefsApi } from '../../src/github/environment-refs.ts';
+import { readEnvironmentRefs, readLockHolder } from '../../src/github/environment-refs.ts';
 import { cell, mention } from '../../src/github/markdown.ts';
 import { chooseRollbackTarget } from '../../src/github/rollback-target.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
@@ -17,8 +17,8 @@ export async function statusCommand(
     command.environment === undefined ? [...run.config.environments.keys()] : [command.environment];
   if (names.length === 0)
     return { ok: true, message: 'No environments are configured: add them to `.github/rollgate.yml`.' };
-  const repos = run.context.octokit.rest.repos;
-  const git = run.context.octokit.rest.git as unknown as GitRefsApi;
+  const repos = run.io.octokit.rest.repos;
+  const git = run.io.git;
   const refs = await readEnvironmentRefs(git, run.repo);
   const rows = await Promise.all(
     names.map(async (name) => {

@@ -603,6 +603,16 @@ describe('the dashboard views', () => {
     });
     expect(get.status).toBe(404);
     expect(get.headers.getSetCookie()).toEqual([]);
+    // A form on another site posting here is refused, and signs nobody out.
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, {}]) {
+      const forged = await fetch(`${stand.url}/dashboard/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: `rollgate_session=${session?.value}`, ...headers },
+      });
+      expect(forged.status).toBe(403);
+      expect(forged.headers.getSetCookie()).toEqual([]);
+    }
     await Promise.all([
       page.waitForURL('**/dashboard/signed-out'),
       page.getByRole('button', { name: 'Sign out' }).click(),

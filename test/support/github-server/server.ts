@@ -44,6 +44,7 @@ import { protectionRuleRoutes } from './routes/protection-rules.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { teamRoutes } from './routes/teams.ts';
+import { userRoutes } from './routes/users.ts';
 import { GitHubState, type Actor, type StateOptions } from './state.ts';
 import { validateRequest, validateResponse, type ResponseBodyKind } from './validation.ts';
 
@@ -61,6 +62,7 @@ const routes: RouteTable = {
   ...releaseRoutes,
   ...repositoryRoutes,
   ...teamRoutes,
+  ...userRoutes,
 };
 
 /** The operationIds the server implements; any other operation of the description answers 501. */
