@@ -346,6 +346,10 @@ describe('the dashboard views', () => {
     await page.goto(`${stand.url}/dashboard/${REPOSITORY}`);
     await page.locator('#live[data-live="open"]').waitFor();
     await screenshot(page, 'repository');
+    // The actions of an environment, as a user opens them.
+    await page.locator('tr[data-env="production"] details summary').click();
+    await screenshot(page, 'actions');
+    await page.locator('tr[data-env="production"] details summary').click();
     const nav = page.getByRole('navigation', { name: REPOSITORY });
     expect(await nav.getByRole('link').allTextContents()).toEqual([
       'All repositories',
@@ -563,6 +567,12 @@ describe('the dashboard views', () => {
       `/dashboard/${REPOSITORY}/metrics?days=30`,
     ]) {
       await page.goto(`${stand.url}${path}`);
+      // Every disclosure open, so that the action forms are checked too.
+      await page
+        .locator('details')
+        .evaluateAll((all: { setAttribute(name: string, value: string): void }[]) => {
+          for (const details of all) details.setAttribute('open', '');
+        });
       await page.addScriptTag({ content: axe });
       const { violations, passes } = await page.evaluate<{ violations: string[]; passes: number }>(
         async () => {
