@@ -81,6 +81,20 @@ ${form(
 </details>`;
 }
 
+/**
+ * Approve or Reject for the request an environment's page shows waiting on pull request `pull`:
+ * the same form as a row's, with the pull request already filled in.
+ */
+export function pendingVerdictForm(context: FormContext, environment: string, pull: number): string {
+  return form(
+    context,
+    environment,
+    undefined,
+    `<input type="hidden" name="pull" value="${pull}">\n<label>Reason (for a rejection) <input name="reason" maxlength="256" autocomplete="off"></label>`,
+    '<button type="submit" name="kind" value="approve">Approve</button> <button type="submit" name="kind" value="reject">Reject</button>',
+  );
+}
+
 /** The result of the action just taken, above the table: announced to screen readers. */
 export function resultNotice(result: ActionResult): string {
   const link =

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DashboardConfig } from './config.ts';
 import { isLoopback } from './config.ts';
 import { serveAsset } from './assets.ts';
-import { rowActions, resultNotice } from './action-forms.ts';
+import { pendingVerdictForm, rowActions, resultNotice } from './action-forms.ts';
 import { actionTarget, postAction, takeResult, type ActionPorts } from './action-route.ts';
 import { csrfToken, newCsrfSecret, sourceProblem } from './csrf.ts';
 import { readEnvironmentRows, type InstallationGitHub } from './environments.ts';
@@ -399,8 +399,28 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (rest !== undefined) {
       const view = { repository, rest, query: url.searchParams, webUrl: config.webUrl, now: now() };
       const github = await options.installation(repository.installationId);
-      const answer = await repositorySubpage({ ...view, github }, options.log);
-      send(res, answer.status, answer.page);
+      // A request waiting on the environment's page can be approved there, as from its row.
+      const secret = options.actions === undefined ? undefined : session.csrf;
+      const verdictForm =
+        secret === undefined
+          ? undefined
+          : (environment: string, pull: number) =>
+              pendingVerdictForm(
+                { repository: repository.fullName, csrfToken: csrfToken(secret) },
+                environment,
+                pull,
+              );
+      const answer = await repositorySubpage(
+        { ...view, github, ...(verdictForm === undefined ? {} : { verdictForm }) },
+        options.log,
+      );
+      send(
+        res,
+        answer.status,
+        answer.page,
+        // As on the repository's page: its forms post their origin to the dashboard itself.
+        verdictForm === undefined ? {} : { 'referrer-policy': 'same-origin' },
+      );
       return true;
     }
     const view = await repositoryView(repository);

@@ -94,7 +94,11 @@ ${rows.join('\n')}
 </section>`;
 }
 
-function pendingSection(webRepo: string, pending: PendingRequest | undefined): string {
+function pendingSection(
+  webRepo: string,
+  pending: PendingRequest | undefined,
+  verdictForm: string | undefined,
+): string {
   if (pending === undefined)
     return `<section aria-labelledby="pending-title"><h2 id="pending-title">Waiting for approval</h2><p>No request waits for this environment’s gates.</p></section>`;
   const { request } = pending;
@@ -106,6 +110,7 @@ function pendingSection(webRepo: string, pending: PendingRequest | undefined): s
 <h2 id="pending-title">Waiting for approval</h2>
 <p><strong>${escapeHtml(request.version)}</strong> (<code>${escapeHtml(request.sha.slice(0, 7))}</code>), asked by ${escapeHtml(request.requester)} in ${external(`${webRepo}/pull/${request.pull}`, `#${request.pull}`, `pull request ${request.pull}`)}. Eligible approvers comment <code>/approve ${escapeHtml(request.environment)}</code> there.</p>
 ${gates}
+${verdictForm ?? ''}
 ${pending.diff === undefined ? '<p>Nothing runs here yet: every commit of the request is new.</p>' : diffSection(pending.diff)}
 </section>`;
 }
@@ -144,6 +149,8 @@ export interface EnvironmentView {
   readonly live: DeploymentEntry | undefined;
   readonly lock: { readonly holder: string; readonly since: string } | undefined;
   readonly pending: PendingRequest | undefined;
+  /** The Approve / Reject form of the waiting request (action-forms.ts), when the user can act. */
+  readonly verdictForm?: string;
 }
 
 /** One environment's page. */
@@ -163,7 +170,7 @@ export function environmentPage(nonce: string, view: EnvironmentView): string {
       : view.history.map((e) => historyRow(view.webRepo, e)).join('\n');
   const content = `${repositoryNav(view.fullName, 'environment')}
 <section aria-labelledby="running-title"><h2 id="running-title">Running now</h2>${running}</section>
-${pendingSection(view.webRepo, view.pending)}
+${pendingSection(view.webRepo, view.pending, view.verdictForm)}
 <section aria-labelledby="history-title">
 <h2 id="history-title">History</h2>
 <table data-history="${escapeHtml(view.environment)}">

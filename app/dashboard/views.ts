@@ -31,6 +31,8 @@ export interface ViewRequest {
   /** GitHub's web host, for links to runs, commits and pull requests. */
   readonly webUrl: string;
   readonly now: number;
+  /** Approve and Reject for a request waiting on pull request `pull`, when the user can act here. */
+  readonly verdictForm?: (environment: string, pull: number) => string;
 }
 
 /** The page's HTML for a nonce; undefined when there is no such view (the caller answers 404). */
@@ -78,6 +80,9 @@ async function environmentView(
     live,
     lock: lock === undefined ? undefined : { holder: lock.holder, since: lock.since },
     pending,
+    ...(request.verdictForm === undefined || pending === undefined
+      ? {}
+      : { verdictForm: request.verdictForm(pending.request.environment, pending.request.pull) }),
   };
   return (nonce) => environmentPage(nonce, view);
 }

@@ -25,6 +25,10 @@ const CONFIG = `environments:
     requires:
       approvals: 1
       approvers: ["monalisa"]
+  preview:
+    requires:
+      approvals: 1
+      approvers: ["monalisa"]
   edge:
     auto_deploy: [release]
     requires:
@@ -59,6 +63,10 @@ beforeAll(async () => {
       GITHUB_CLIENT_ID: github.state.app.clientId,
       GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
       ROLLGATE_SESSION_KEY: randomBytes(32).toString('base64'),
+      // A dozen commands and actions in a minute pass GitHub's 80 writes a minute, which the
+      // limiter would wait out (app-limits.test.ts proves it); the actions are what is tested here.
+      ROLLGATE_WRITES_PER_MINUTE: '100000',
+      ROLLGATE_WRITES_PER_HOUR: '1000000',
     }),
   });
   const installation = stand.github.state.installations.get(stand.installationId);
@@ -70,7 +78,7 @@ beforeAll(async () => {
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   // The page lists the repository's GitHub environments (and those deployed to).
-  for (const environment of ['staging', 'qa', 'canary', 'edge', 'production'])
+  for (const environment of ['staging', 'qa', 'canary', 'preview', 'edge', 'production'])
     await octokit.rest.repos.createOrUpdateEnvironment({ ...repo, environment_name: environment });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }, 60_000);
@@ -501,6 +509,28 @@ describe('actions from the dashboard', () => {
     expect(await deploymentsOf('staging')).toHaveLength(1);
     await finish(once[0]?.id ?? 0);
   }, 60_000);
+
+  test('the environment’s page offers Approve for the request it shows waiting, and it deploys', async () => {
+    const pull = newPullRequest('feature/preview-me');
+    const { commentId } = await stand.comment('/deploy preview', {
+      user: 'octocat',
+      pullNumber: pull.number,
+    });
+    await settled(stand, commentId);
+    expect(await deploymentsOf('preview')).toHaveLength(0);
+
+    const page = await signIn('monalisa');
+    await page.goto(`${stand.url}/dashboard/${REPOSITORY}/environments/preview`);
+    const waiting = page.locator(`section[aria-labelledby="pending-title"]`);
+    expect(await waiting.getAttribute('data-pending')).toBe(String(commentId));
+    // The pull request is filled in: the approver only presses the button.
+    expect(await waiting.locator('input[name="pull"]').getAttribute('value')).toBe(String(pull.number));
+    const result = await submit(page, waiting.getByRole('button', { name: 'Approve' }));
+    expect(result.ok).toBe('true');
+    expect(result.text).toMatch(/Approval of preview recorded\. Deploying/);
+    const deployed = await deploymentsOf('preview');
+    expect(deployed.map((d) => d.sha)).toEqual([pull.sha]);
+  }, 120_000);
 });
 
 describe('actions whose answer GitHub lost', () => {
