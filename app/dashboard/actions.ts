@@ -31,7 +31,7 @@ import { configuredName, pullFacts, readPermission } from '../handlers/comment.t
 import type { CommandResult, CommandRun, CommandSource, EnvironmentRun } from '../handlers/command-run.ts';
 import { refuse } from '../handlers/command-run.ts';
 import { deployAnswer, resolveRef } from '../handlers/deploy-command.ts';
-import { deployThroughGates, findOwnDeployment } from '../handlers/deployment-plan.ts';
+import { deployThroughGates, findOwnDeployment, gateFactsOf } from '../handlers/deployment-plan.ts';
 import {
   readEnvironmentState,
   type EnvironmentState,
@@ -362,19 +362,13 @@ async function deployRef(
       resume: false,
       gated: { records: undefined, branch },
     },
-    {
+    gateFactsOf(run.config, run.environments, {
       environmentName: command.environment,
-      environment: run.config.environments.get(command.environment),
-      environmentNames: [...run.config.environments.keys()],
       requester: run.user,
       owner: run.owner,
       pull: undefined,
-      allowForks: run.config.commands.allowForks,
       target,
-      lock: run.environments.locks.get(command.environment),
-      marker: run.environments.markers.get(command.environment),
-      dryRun: false,
-    },
+    }),
     clockNow,
   );
   if (outcome.kind === 'pending')

@@ -2,7 +2,7 @@ import type { Command } from '../commands/parse.ts';
 import { checkRunName } from '../../src/github/check-runs.ts';
 import { code, mention } from '../../src/github/markdown.ts';
 import type { TargetFacts } from '../decisions/deploy.ts';
-import { degradedNote, deployThroughGates, type DeploymentOutcome } from './deployment-plan.ts';
+import { degradedNote, deployThroughGates, gateFactsOf, type DeploymentOutcome } from './deployment-plan.ts';
 import type { GitHubIo } from './github-io.ts';
 import type { CommandResult, CommandRun } from './command-run.ts';
 import { checklistMarkdown, type Verdict } from '../../src/gates/index.ts';
@@ -52,19 +52,14 @@ export async function deployCommand(
       resume: run.resume,
       gated: { records, branch },
     },
-    {
+    gateFactsOf(run.config, run.environments, {
       environmentName: command.environment,
-      environment: run.config.environments.get(command.environment),
-      environmentNames: [...run.config.environments.keys()],
       requester: run.user,
       owner: { kind: 'comment', id: run.commentId },
       pull: run.pull,
-      allowForks: run.config.commands.allowForks,
       target,
-      lock: run.environments.locks.get(command.environment),
-      marker: run.environments.markers.get(command.environment),
       dryRun: command.dryRun,
-    },
+    }),
   );
   if (outcome.kind === 'pending' || outcome.kind === 'deferred') {
     const request: RequestRecord = {

@@ -23,6 +23,7 @@ import {
   ownedBy,
   readEnvironmentState,
   takeMarker,
+  type EnvironmentState,
   type Marker,
   type MarkerClaim,
   type MarkerOwner,
@@ -98,6 +99,29 @@ export function degradedNote(degraded: readonly string[], command: 'deploy' | 'r
 
 /** The facts a plan needs that only some orders read: the marker's Deployment, the checks. */
 export type GateFacts = Omit<DeployFacts, 'markerDeployment' | 'contexts' | 'now'>;
+
+/**
+ * A deploy's gate facts: what the request says (`asked`), and what the configuration and the
+ * locks and markers read before it say of its environment.
+ */
+export function gateFactsOf(
+  config: RollgateConfig,
+  state: EnvironmentState,
+  asked: Pick<GateFacts, 'environmentName' | 'requester' | 'owner' | 'pull' | 'target'> & {
+    readonly dryRun?: boolean;
+  },
+): GateFacts {
+  const name = asked.environmentName;
+  return {
+    ...asked,
+    environment: config.environments.get(name),
+    environmentNames: [...config.environments.keys()],
+    allowForks: config.commands.allowForks,
+    lock: state.locks.get(name),
+    marker: state.markers.get(name),
+    dryRun: asked.dryRun ?? false,
+  };
+}
 
 /** Reads what the gates still need, decides, and carries out the plan. */
 export async function deployThroughGates(

@@ -6,7 +6,7 @@ import { releaseEnvironments, releaseVersion } from '../decisions/release.ts';
 import { describeError } from '../../src/errors.ts';
 import { deferRequest, type DeferredRelease } from '../../src/github/deferred-refs.ts';
 import { wakeAt } from '../deferred/wake.ts';
-import { deployThroughGates, type DeploymentOutcome } from './deployment-plan.ts';
+import { deployThroughGates, gateFactsOf, type DeploymentOutcome } from './deployment-plan.ts';
 import { readEnvironmentState, type EnvironmentState } from './environment-state.ts';
 import { hasGates } from './gate-facts.ts';
 import { gitHubIo, type GitHubIo } from './github-io.ts';
@@ -122,19 +122,13 @@ export async function gateRelease(
       resume: true,
       gated: { records: releaseRecords(request), branch: request.branch },
     },
-    {
+    gateFactsOf(config, state, {
       environmentName: request.environment,
-      environment: config.environments.get(request.environment),
-      environmentNames: [...config.environments.keys()],
       requester: request.requester,
       owner,
       pull: undefined,
-      allowForks: config.commands.allowForks,
       target: { kind: 'repository-ref', sha: request.sha },
-      lock: state.locks.get(request.environment),
-      marker: state.markers.get(request.environment),
-      dryRun: false,
-    },
+    }),
     options.now,
   );
   switch (outcome.kind) {

@@ -6,7 +6,7 @@
  */
 import type { RollgateConfig } from '../../src/config/types.ts';
 import type { PullFacts } from '../decisions/deploy.ts';
-import type { DeploymentOrder, GateFacts } from './deployment-plan.ts';
+import { gateFactsOf, type DeploymentOrder, type GateFacts } from './deployment-plan.ts';
 import type { EnvironmentState } from './environment-state.ts';
 import type { GateRecords, RequestRecord } from './gate-records.ts';
 
@@ -38,18 +38,12 @@ export function requestOrder(
       resume,
       gated: { records, branch: request.branch },
     },
-    facts: {
+    facts: gateFactsOf(config, environments, {
       environmentName: request.environment,
-      environment: config.environments.get(request.environment),
-      environmentNames: [...config.environments.keys()],
       requester: request.requester,
       owner,
       pull,
-      allowForks: config.commands.allowForks,
       target: { kind: 'pull-head', sha: request.sha },
-      lock: environments.locks.get(request.environment),
-      marker: environments.markers.get(request.environment),
-      dryRun: false,
-    },
+    }),
   };
 }

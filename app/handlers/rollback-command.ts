@@ -2,7 +2,7 @@ import type { Command } from '../commands/parse.ts';
 import { rollgateHistory } from '../../src/github/deployments.ts';
 import { code } from '../../src/github/markdown.ts';
 import { chooseRollbackTarget } from '../../src/github/rollback-target.ts';
-import { degradedNote, deployThroughGates } from './deployment-plan.ts';
+import { degradedNote, deployThroughGates, gateFactsOf } from './deployment-plan.ts';
 import { environmentList, refuse, type CommandResult, type EnvironmentRun } from './command-run.ts';
 
 /**
@@ -66,19 +66,13 @@ export async function rollbackCommand(
       description: `Rollback of ${command.environment} to ${version} for @${run.user}`,
       resume: run.resume,
     },
-    {
+    gateFactsOf(run.config, run.environments, {
       environmentName: command.environment,
-      environment,
-      environmentNames: [...run.config.environments.keys()],
       requester: run.user,
       owner: run.owner,
       pull: run.pull,
-      allowForks: run.config.commands.allowForks,
       target: { kind: 'repository-commit', sha: target.sha },
-      lock: run.environments.locks.get(command.environment),
-      marker: run.environments.markers.get(command.environment),
-      dryRun: false,
-    },
+    }),
   );
   if (outcome.kind !== 'deployed') return refuse(outcome.kind === 'refused' ? outcome.message : '');
   const deployment = outcome.deployment;
