@@ -9,8 +9,7 @@
 //    changes, to the replica the page is on and, through Redis, to the other of two replicas;
 // 3. size: the page's own code and styles (its inline script and style), gzip.
 /* global Buffer, fetch, setTimeout */
-import { Octokit } from '@octokit/rest';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
@@ -33,24 +32,9 @@ const peakRssMiB = (pid) =>
   Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 async function stand(extraEnv = {}) {
-  const { startAppStand } = await import('../test/support/app-stand.ts');
+  const { startDashboardStand } = await import('../test/support/dashboard-stand.ts');
   // One key for every process of the stand (a restart, a replica): the session stays valid.
-  const sessionKey = randomBytes(32).toString('base64');
-  const s = await startAppStand({
-    env: (github) => ({
-      GITHUB_CLIENT_ID: github.state.app.clientId,
-      GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
-      ROLLGATE_SESSION_KEY: sessionKey,
-      LOG_LEVEL: 'warn',
-      ...extraEnv,
-    }),
-  });
-  const installation = s.github.state.installations.get(s.installationId);
-  const octokit = new Octokit({
-    baseUrl: s.github.url,
-    auth: s.github.state.issueInstallationToken(installation),
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-  });
+  const { stand: s, octokit } = await startDashboardStand({ env: { LOG_LEVEL: 'warn', ...extraEnv } });
   return { s, octokit };
 }
 
@@ -74,25 +58,8 @@ async function signIn(s, login, origin = s.url) {
 }
 
 async function deploy(octokit, fullName, environment, version) {
-  const [owner, repo] = fullName.split('/');
-  const { data: deployment } = await octokit.rest.repos.createDeployment({
-    owner,
-    repo,
-    ref: 'main',
-    environment,
-    task: 'deploy',
-    auto_merge: false,
-    required_contexts: [],
-    payload: { version, requester: 'monalisa' },
-  });
-  const { data: status } = await octokit.rest.repos.createDeploymentStatus({
-    owner,
-    repo,
-    deployment_id: deployment.id,
-    state: 'success',
-    environment,
-  });
-  return { deployment, status };
+  const { seedDeployment } = await import('../test/support/dashboard-stand.ts');
+  return seedDeployment(octokit, fullName, environment, version, 'success');
 }
 
 /** Runs `jobs` (functions) `width` at a time. */

@@ -5,16 +5,14 @@
  * the test server holds over HTTP (Deployments, refs, comments), as a user of the API would.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Octokit } from '@octokit/rest';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import type { Octokit } from '@octokit/rest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { examplePayload, REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { examplePayload, REPOSITORY, type AppStand } from '../support/app-stand.ts';
+import { launchChromium, startDashboardStand } from '../support/dashboard-stand.ts';
 import { eventually, settled, statusEvent } from '../support/app-view.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const [OWNER = '', NAME = ''] = REPOSITORY.split('/');
 const CONFIG = `environments:
   staging:
@@ -53,34 +51,16 @@ const contexts: BrowserContext[] = [];
 const repo = { owner: OWNER, repo: NAME };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `The dashboard's browser tests need Debian's chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does).`,
-    );
-  stand = await startAppStand({
+  ({ stand, octokit } = await startDashboardStand({
     config: CONFIG,
-    env: (github) => ({
-      GITHUB_CLIENT_ID: github.state.app.clientId,
-      GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
-      ROLLGATE_SESSION_KEY: randomBytes(32).toString('base64'),
-      // A dozen commands and actions in a minute pass GitHub's 80 writes a minute, which the
-      // limiter would wait out (app-limits.test.ts proves it); the actions are what is tested here.
-      ROLLGATE_WRITES_PER_MINUTE: '100000',
-      ROLLGATE_WRITES_PER_HOUR: '1000000',
-    }),
-  });
-  const installation = stand.github.state.installations.get(stand.installationId);
-  if (installation === undefined) throw new Error('the stand installed no App');
-  octokit = new Octokit({
-    baseUrl: stand.github.url,
-    auth: stand.github.state.issueInstallationToken(installation),
-    // A 404 the test expects is no error to print.
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+    // A dozen commands and actions in a minute pass GitHub's 80 writes a minute, which the
+    // limiter would wait out (app-limits.test.ts proves it); the actions are what is tested here.
+    env: { ROLLGATE_WRITES_PER_MINUTE: '100000', ROLLGATE_WRITES_PER_HOUR: '1000000' },
+  }));
   // The page lists the repository's GitHub environments (and those deployed to).
   for (const environment of ['staging', 'qa', 'canary', 'preview', 'edge', 'production'])
     await octokit.rest.repos.createOrUpdateEnvironment({ ...repo, environment_name: environment });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -6,9 +6,9 @@
  * changed read comes back in full with a new ETag and the page shows the change.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Octokit } from '@octokit/rest';
-import { randomBytes } from 'node:crypto';
-import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import type { Octokit } from '@octokit/rest';
+import { REPOSITORY, type AppStand } from '../support/app-stand.ts';
+import { seedDeployment, startDashboardStand } from '../support/dashboard-stand.ts';
 import type { RecordedCall } from '../support/github-server/server.ts';
 
 let stand: AppStand;
@@ -16,25 +16,7 @@ let octokit: Octokit;
 let session: string;
 
 async function deploy(environment: string, version: string): Promise<void> {
-  const [owner = '', repo = ''] = REPOSITORY.split('/');
-  const { data: deployment } = await octokit.rest.repos.createDeployment({
-    owner,
-    repo,
-    ref: 'main',
-    environment,
-    task: 'deploy',
-    auto_merge: false,
-    required_contexts: [],
-    payload: { version, requester: 'monalisa' },
-  });
-  if (!('id' in deployment)) throw new Error(`no deployment: ${JSON.stringify(deployment)}`);
-  await octokit.rest.repos.createDeploymentStatus({
-    owner,
-    repo,
-    deployment_id: deployment.id,
-    state: 'success',
-    environment,
-  });
+  await seedDeployment(octokit, REPOSITORY, environment, version, 'success');
 }
 
 /** `name=value` of a response's `Set-Cookie`. */
@@ -75,19 +57,7 @@ async function load(): Promise<{ tables: string; calls: RecordedCall[] }> {
 const paths = (calls: readonly RecordedCall[]): string[] => calls.map((c) => c.path).sort();
 
 beforeAll(async () => {
-  stand = await startAppStand({
-    env: (github) => ({
-      GITHUB_CLIENT_ID: github.state.app.clientId,
-      GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
-      ROLLGATE_SESSION_KEY: randomBytes(32).toString('base64'),
-    }),
-  });
-  const installation = stand.github.state.installations.get(stand.installationId);
-  if (installation === undefined) throw new Error('the stand installed no App');
-  octokit = new Octokit({
-    baseUrl: stand.github.url,
-    auth: stand.github.state.issueInstallationToken(installation),
-  });
+  ({ stand, octokit } = await startDashboardStand());
   await deploy('staging', 'v1.4.0');
   await deploy('production', 'v1.3.0');
   expect((await stand.comment('/lock production release freeze', { user: 'octocat' })).status).toBe(200);

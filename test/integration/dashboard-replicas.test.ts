@@ -6,14 +6,11 @@
  * received it.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Octokit } from '@octokit/rest';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import type { Octokit } from '@octokit/rest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { REPOSITORY, type AppStand } from '../support/app-stand.ts';
+import { launchChromium, seedDeployment, startDashboardStand } from '../support/dashboard-stand.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let redis: RedisServer;
 let stand: AppStand;
@@ -22,28 +19,8 @@ let browser: Browser;
 let octokit: Octokit;
 const contexts: BrowserContext[] = [];
 
-async function deploy(environment: string, version: string, state: 'success' | 'in_progress') {
-  const [owner = '', repo = ''] = REPOSITORY.split('/');
-  const { data: deployment } = await octokit.rest.repos.createDeployment({
-    owner,
-    repo,
-    ref: 'main',
-    environment,
-    task: 'deploy',
-    auto_merge: false,
-    required_contexts: [],
-    payload: { version, requester: 'monalisa' },
-  });
-  if (!('id' in deployment)) throw new Error(`no deployment: ${JSON.stringify(deployment)}`);
-  const { data: status } = await octokit.rest.repos.createDeploymentStatus({
-    owner,
-    repo,
-    deployment_id: deployment.id,
-    state,
-    environment,
-  });
-  return { deployment, status };
-}
+const deploy = (environment: string, version: string, state: 'success' | 'in_progress') =>
+  seedDeployment(octokit, REPOSITORY, environment, version, state);
 
 /** A browser signed in as `login` on `origin`'s overview (both replicas share the session key). */
 async function openOverview(origin: string, login: string): Promise<Page> {
@@ -79,31 +56,13 @@ const counts = async (page: Page): Promise<Record<string, number>> =>
   JSON.parse((await page.locator('body').getAttribute('data-counts')) ?? '{}') as Record<string, number>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `The dashboard's browser tests need Debian's chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does).`,
-    );
   redis = await startRedis();
   // One key for both replicas: a session sealed by one is opened by the other.
-  const sessionKey = randomBytes(32).toString('base64');
-  stand = await startAppStand({
-    env: (github) => ({
-      GITHUB_CLIENT_ID: github.state.app.clientId,
-      GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
-      ROLLGATE_SESSION_KEY: sessionKey,
-      REDIS_URL: redis.url,
-    }),
-  });
+  ({ stand, octokit } = await startDashboardStand({ env: { REDIS_URL: redis.url } }));
   replicaB = await stand.replica();
-  const installation = stand.github.state.installations.get(stand.installationId);
-  if (installation === undefined) throw new Error('the stand installed no App');
-  octokit = new Octokit({
-    baseUrl: stand.github.url,
-    auth: stand.github.state.issueInstallationToken(installation),
-  });
   await deploy('staging', 'v1.4.0', 'success');
   await deploy('production', 'v1.3.0', 'success');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {

@@ -7,15 +7,14 @@
  * out by hand below — and, with ROLLGATE_SCREENSHOTS=1, photographed into docs/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPOSITORY, startAppStand, type AppStand } from '../support/app-stand.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { REPOSITORY, type AppStand } from '../support/app-stand.ts';
+import { launchChromium, startDashboardStand } from '../support/dashboard-stand.ts';
 import type { DeploymentRecord, DeploymentState } from '../support/github-server/state.ts';
 import { repositoryRoot } from '../support/runner.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET_REPOSITORY = 'octo-org/secret-service';
 const SCREENSHOTS =
   process.env.ROLLGATE_SCREENSHOTS === '1' ? join(repositoryRoot, 'docs/screenshots') : undefined;
@@ -276,18 +275,7 @@ function cspViolations(page: Page): string[] {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `The dashboard's browser tests need Debian's chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does).`,
-    );
-  stand = await startAppStand({
-    config: CONFIG,
-    env: (github) => ({
-      GITHUB_CLIENT_ID: github.state.app.clientId,
-      GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
-      ROLLGATE_SESSION_KEY: randomBytes(32).toString('base64'),
-    }),
-  });
+  ({ stand } = await startDashboardStand({ config: CONFIG }));
   const state = stand.github.state;
   state.addRepository(SECRET_REPOSITORY, { private: true });
   state.addCollaborator(SECRET_REPOSITORY, 'admin-alice', 'admin');
@@ -318,7 +306,7 @@ beforeAll(async () => {
     pullNumber: searchPull,
   });
   expect(asked.status).toBe(200);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

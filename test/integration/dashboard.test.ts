@@ -4,22 +4,15 @@
  * shows what the test server holds, and updates an open page when a signed webhook arrives.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import {
-  REPOSITORY,
-  startAppStand,
-  startArguments,
-  WEBHOOK_SECRET,
-  type AppStand,
-} from '../support/app-stand.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { REPOSITORY, startArguments, WEBHOOK_SECRET, type AppStand } from '../support/app-stand.ts';
+import { launchChromium, seedDeployment, startDashboardStand } from '../support/dashboard-stand.ts';
 import { closedPort } from '../support/http-target.ts';
 import { repositoryRoot } from '../support/runner.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET_REPOSITORY = 'octo-org/secret-service';
 
 let stand: AppStand;
@@ -28,37 +21,13 @@ let octokit: Octokit;
 const contexts: BrowserContext[] = [];
 
 /** A Rollgate deployment of `version` to `environment` with one status, as the deploy action writes them. */
-async function deploy(
+const deploy = (
   repository: string,
   environment: string,
   version: string,
   state: 'success' | 'in_progress' | 'failure',
   requester: string,
-): Promise<{ deployment: Record<string, unknown>; status: Record<string, unknown> }> {
-  const [owner = '', repo = ''] = repository.split('/');
-  const { data: deployment } = await octokit.rest.repos.createDeployment({
-    owner,
-    repo,
-    ref: 'main',
-    environment,
-    task: 'deploy',
-    auto_merge: false,
-    required_contexts: [],
-    payload: { version, requester },
-  });
-  if (!('id' in deployment)) throw new Error(`no deployment: ${JSON.stringify(deployment)}`);
-  const { data: status } = await octokit.rest.repos.createDeploymentStatus({
-    owner,
-    repo,
-    deployment_id: deployment.id,
-    state,
-    environment,
-  });
-  return {
-    deployment: deployment as unknown as Record<string, unknown>,
-    status: status as unknown as Record<string, unknown>,
-  };
-}
+) => seedDeployment(octokit, repository, environment, version, state, requester);
 
 /** A fresh browser signed in as `login` through the OAuth web flow, on the overview. */
 async function signIn(login: string): Promise<Page> {
@@ -102,28 +71,15 @@ function cookiePair(response: Response, name: string): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `The dashboard's browser tests need Debian's chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does).`,
-    );
-  stand = await startAppStand({
-    env: (github) => ({
-      GITHUB_CLIENT_ID: github.state.app.clientId,
-      GITHUB_CLIENT_SECRET: github.state.app.clientSecret,
-      ROLLGATE_SESSION_KEY: randomBytes(32).toString('base64'),
-    }),
-  });
+  ({ stand, octokit } = await startDashboardStand());
   const state = stand.github.state;
   state.addRepository(SECRET_REPOSITORY, { private: true });
   state.addCollaborator(SECRET_REPOSITORY, 'admin-alice', 'admin');
-  const installation = state.installations.get(stand.installationId);
-  if (installation === undefined) throw new Error('the stand installed no App');
-  octokit = new Octokit({ baseUrl: stand.github.url, auth: state.issueInstallationToken(installation) });
   await deploy(REPOSITORY, 'staging', 'v1.4.0', 'success', 'monalisa');
   await deploy(REPOSITORY, 'production', 'v1.3.0', 'success', 'octocat');
   await deploy(SECRET_REPOSITORY, 'staging', 'v9.9.9', 'success', 'admin-alice');
   expect((await stand.comment('/lock production release freeze', { user: 'octocat' })).status).toBe(200);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
