@@ -5,6 +5,7 @@
  * pub/sub bus with the same interface can carry events between replicas (each replica then
  * publishes what it receives and delivers what any replica published).
  */
+import { asRecord, payloadRecord } from '../../src/json/record.ts';
 
 /** A deployment, or a new status of one, in one environment of one repository. */
 export interface EnvironmentEvent {
@@ -60,7 +61,7 @@ const optionalText = (value: unknown): boolean => value === undefined || typeof 
  * run the same code, but a message on a shared channel is still outside input.
  */
 export function isDashboardEvent(value: unknown): value is DashboardEvent {
-  const e = record(value);
+  const e = asRecord(value);
   if (e === undefined || typeof e.repository !== 'string' || typeof e.environment !== 'string') return false;
   switch (e.kind) {
     case 'deployment':
@@ -117,23 +118,8 @@ export class MemoryEventBus implements EventBus {
   }
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
-
-/** The deployment's payload as an object (GitHub sends it as JSON or as a JSON string). */
-function payloadOf(deployment: Record<string, unknown>): Record<string, unknown> {
-  const payload = deployment.payload;
-  if (typeof payload !== 'string') return record(payload) ?? {};
-  try {
-    return record(JSON.parse(payload)) ?? {};
-  } catch {
-    return {};
-  }
-}
 
 /** The check run's name for an environment: `rollgate / <environment>` (see `app/handlers/pending-request.ts`). */
 const CHECK_RUN_PREFIX = 'rollgate / ';
@@ -145,15 +131,15 @@ const CHECK_RUN_PREFIX = 'rollgate / ';
  * (https://docs.github.com/webhooks/webhook-events-and-payloads#check_run).
  */
 function checkRunEvent(body: Record<string, unknown> | undefined, appId: number | undefined) {
-  const repository = text(record(body?.repository)?.full_name);
-  const run = record(body?.check_run);
+  const repository = text(asRecord(body?.repository)?.full_name);
+  const run = asRecord(body?.check_run);
   const name = text(run?.name);
   const sha = text(run?.head_sha);
   const status = text(run?.status);
   if (repository === undefined || name === undefined || sha === undefined || status === undefined)
     return undefined;
   if (!name.startsWith(CHECK_RUN_PREFIX) || name.length === CHECK_RUN_PREFIX.length) return undefined;
-  if (appId !== undefined && record(run?.app)?.id !== appId) return undefined;
+  if (appId !== undefined && asRecord(run?.app)?.id !== appId) return undefined;
   return {
     kind: 'check_run',
     repository,
@@ -171,19 +157,19 @@ function checkRunEvent(body: Record<string, unknown> | undefined, appId: number 
  * GitHub's (its signature was checked) but its shape is still checked here, field by field.
  */
 export function eventFromWebhook(name: string, payload: unknown, appId?: number): DashboardEvent | undefined {
-  if (name === 'check_run') return checkRunEvent(record(payload), appId);
+  if (name === 'check_run') return checkRunEvent(asRecord(payload), appId);
   if (name !== 'deployment' && name !== 'deployment_status') return undefined;
-  const body = record(payload);
-  const repository = text(record(body?.repository)?.full_name);
-  const deployment = record(body?.deployment);
+  const body = asRecord(payload);
+  const repository = text(asRecord(body?.repository)?.full_name);
+  const deployment = asRecord(body?.deployment);
   if (repository === undefined || deployment === undefined) return undefined;
   const id = deployment.id;
   const environment = text(deployment.environment);
   const sha = text(deployment.sha);
   if (typeof id !== 'number' || environment === undefined || sha === undefined) return undefined;
-  const status = name === 'deployment_status' ? record(body?.deployment_status) : undefined;
+  const status = name === 'deployment_status' ? asRecord(body?.deployment_status) : undefined;
   if (name === 'deployment_status' && text(status?.state) === undefined) return undefined;
-  const fields = payloadOf(deployment);
+  const fields = payloadRecord(deployment.payload) ?? {};
   return {
     kind: name,
     repository,
@@ -193,7 +179,7 @@ export function eventFromWebhook(name: string, payload: unknown, appId?: number)
     sha,
     state: text(status?.state),
     since: text(status?.updated_at) ?? text(status?.created_at) ?? text(deployment.created_at) ?? '',
-    by: text(fields.requester) ?? text(record(deployment.creator)?.login),
+    by: text(fields.requester) ?? text(asRecord(deployment.creator)?.login),
   };
 }
 

@@ -10,6 +10,7 @@
  * so once in the log; it subscribes again as soon as Redis answers, and says that too.
  * https://redis.io/docs/latest/develop/interact/pubsub/ ("Delivery semantics": at-most-once).
  */
+import { jsonRecord } from '../../src/json/record.ts';
 import { randomUUID } from 'node:crypto';
 import { RedisConnection, RedisSubscriber } from '../limits/redis-connection.ts';
 import { isDashboardEvent, MemoryEventBus, type DashboardEvent, type EventBus } from './events.ts';
@@ -29,14 +30,9 @@ interface Message {
 }
 
 function messageOf(payload: string): Message | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  const { origin, event } = value as { origin?: unknown; event?: unknown };
+  const value = jsonRecord(payload);
+  const origin = value?.origin;
+  const event = value?.event;
   return typeof origin === 'string' && isDashboardEvent(event) ? { origin, event } : undefined;
 }
 
